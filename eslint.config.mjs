@@ -1,0 +1,16 @@
+import { config } from '@n8n/node-cli/eslint';
+
+// nodes/ and credentials/ get n8n's community-node rules unchanged. Tests, demo systems and
+// tooling run in plain Node (timers, process, n8n-core, axios), so only there are the
+// cloud-runtime restrictions lifted.
+export default [
+	...config,
+	{
+		files: ['test/**/*.ts', 'demo/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+		rules: {
+			'@n8n/community-nodes/no-restricted-globals': 'off',
+			'@n8n/community-nodes/no-restricted-imports': 'off',
+			'import-x/no-unresolved': 'off',
+		},
+	},
+];

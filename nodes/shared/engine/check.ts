@@ -1,0 +1,244 @@
+import type { Base, BaseEntry } from './base';
+import { canonicalJson, DELETED_FINGERPRINT } from './canonical';
+import type { IndexedSystem, SyncRecord } from './records';
+
+export type SystemState = 'unchanged' | 'changed' | 'created' | 'deleted' | 'missing';
+export type KeyKind = 'conflict' | 'change' | 'in_sync';
+/** What the classification stood on: the base entry, the watermark, or nothing. */
+export type Basis = 'base' | 'watermark' | 'none';
+export type ConflictType = 'update_update' | 'update_delete' | 'create_create' | 'divergent';
+
+export interface KeyCheck {
+	key: string;
+	kind: KeyKind;
+	basis: Basis;
+	conflictType?: ConflictType;
+	states: Record<string, SystemState>;
+	records: Record<string, SyncRecord | undefined>;
+	/** Fields two or more systems changed to different values. */
+	conflictFields: string[];
+	/** Each field that differs, with the systems that changed it. */
+	changedFields: Record<string, string[]>;
+	/** For a clean change: the system whose state every system should take. */
+	proposedFrom?: string;
+	reason: string;
+	baseEntry?: BaseEntry;
+}
+
+export interface CheckOptions {
+	/** Source first, then every other system. */
+	systems: IndexedSystem[];
+	base?: Base;
+	/** Epoch ms of the last sync; the base's own watermark is used when this is absent. */
+	watermark?: number;
+	/** 'source': only keys in the source's records; 'all': every key any system holds. */
+	scope: 'source' | 'all';
+	ignored: ReadonlySet<string>;
+	/** With a base, a key absent from a system that the base knows counts as deleted there. */
+	missingMeansDeleted?: boolean;
+}
+
+export interface CheckCounts {
+	keys: number;
+	conflicts: number;
+	changes: number;
+	inSync: number;
+	basis: Record<Basis, number>;
+	conflictTypes: Partial<Record<ConflictType, number>>;
+	states: Record<string, Record<SystemState, number>>;
+}
+
+export interface CheckResult {
+	keys: KeyCheck[];
+	counts: CheckCounts;
+}
+
+const CHANGE_STATES: ReadonlySet<SystemState> = new Set(['changed', 'created', 'deleted']);
+
+function stateOf(
+	record: SyncRecord | undefined,
+	entry: BaseEntry | undefined,
+	watermark: number | undefined,
+	missingMeansDeleted: boolean,
+): SystemState {
+	if (entry) {
+		if (!record) return missingMeansDeleted && entry.fingerprint !== DELETED_FINGERPRINT ? 'deleted' : 'missing';
+		if (record.deleted) return entry.fingerprint === DELETED_FINGERPRINT ? 'unchanged' : 'deleted';
+		if (record.fingerprint === entry.fingerprint) return 'unchanged';
+		return entry.fingerprint === DELETED_FINGERPRINT ? 'created' : 'changed';
+	}
+	if (!record) return 'missing';
+	// Without a base entry, a record last touched before the last sync did not change since.
+	if (watermark !== undefined && record.updatedAt !== undefined && record.updatedAt <= watermark) {
+		return 'unchanged';
+	}
+	return record.deleted ? 'deleted' : 'created';
+}
+
+/** What a system holds for the key: a fingerprint, DELETED, or undefined when it has nothing. */
+function heldFingerprint(record: SyncRecord | undefined, state: SystemState): string | undefined {
+	if (record) return record.fingerprint;
+	return state === 'deleted' ? DELETED_FINGERPRINT : undefined;
+}
+
+function fieldDiff(check: KeyCheck, systems: IndexedSystem[], ignored: ReadonlySet<string>, candidates: string[]): void {
+	const values = check.baseEntry?.values;
+	const live = systems.filter((s) => check.records[s.name] && !check.records[s.name]!.deleted).map((s) => s.name);
+	const fieldsOf = (names: string[], extra?: Record<string, unknown>) => {
+		const fields = new Set<string>(extra ? Object.keys(extra) : []);
+		for (const n of names) for (const f of Object.keys(check.records[n]!.data)) if (!ignored.has(f)) fields.add(f);
+		return [...fields].sort();
+	};
+	if (values && check.basis === 'base') {
+		const changers = candidates.filter((n) => live.includes(n));
+		for (const field of fieldsOf(changers, values)) {
+			const base = canonicalJson(values[field]);
+			const byValue = new Map<string, string[]>();
+			for (const n of changers) {
+				const v = canonicalJson(check.records[n]!.data[field]);
+				if (v === base) continue;
+				byValue.set(v, [...(byValue.get(v) ?? []), n]);
+			}
+			if (byValue.size === 0) continue;
+			check.changedFields[field] = [...byValue.values()].flat();
+			if (byValue.size > 1) check.conflictFields.push(field);
+		}
+		return;
+	}
+	// No base values: a field differs when live records disagree on it. Who changed it is known
+	// only from the candidates (systems changed since the watermark, or all of them without one).
+	for (const field of fieldsOf(live)) {
+		const byValue = new Map<string, string[]>();
+		for (const n of live) {
+			const v = canonicalJson(check.records[n]!.data[field]);
+			byValue.set(v, [...(byValue.get(v) ?? []), n]);
+		}
+		if (byValue.size < 2) continue;
+		const changers = candidates.filter((n) => live.includes(n));
+		check.changedFields[field] = changers.length ? changers : live;
+		const candidateValues = new Set(changers.map((n) => canonicalJson(check.records[n]!.data[field])));
+		if (check.kind === 'conflict' && (candidateValues.size > 1 || changers.length === 0)) {
+			check.conflictFields.push(field);
+		}
+	}
+}
+
+function classify(
+	key: string,
+	systems: IndexedSystem[],
+	base: Base | undefined,
+	watermark: number | undefined,
+	options: CheckOptions,
+): KeyCheck {
+	const entry = base?.entries.get(key);
+	const basis: Basis = entry ? 'base' : watermark !== undefined ? 'watermark' : base ? 'base' : 'none';
+	const check: KeyCheck = {
+		key,
+		kind: 'in_sync',
+		basis,
+		states: {},
+		records: {},
+		conflictFields: [],
+		changedFields: {},
+		reason: '',
+		baseEntry: entry,
+	};
+	const candidates: string[] = [];
+	const candidateFps = new Set<string>();
+	const held = new Map<string, string | undefined>();
+	for (const system of systems) {
+		const record = system.records.get(key);
+		const state = stateOf(record, entry, watermark, options.missingMeansDeleted ?? false);
+		check.states[system.name] = state;
+		check.records[system.name] = record;
+		const fp = heldFingerprint(record, state);
+		held.set(system.name, fp);
+		if (CHANGE_STATES.has(state)) {
+			candidates.push(system.name);
+			candidateFps.add(fp!);
+		}
+	}
+	const source = systems[0].name;
+	const holders = [...held].filter(([, fp]) => fp !== undefined);
+	const everyoneHolds = (fp: string) =>
+		[...held.values()].every((h) => h === fp || (fp === DELETED_FINGERPRINT && h === undefined));
+
+	if (candidateFps.size >= 2) {
+		check.kind = 'conflict';
+		const states = candidates.map((n) => check.states[n]);
+		check.conflictType = candidateFps.has(DELETED_FINGERPRINT)
+			? 'update_delete'
+			: states.every((s) => s === 'created')
+				? 'create_create'
+				: 'update_update';
+		check.reason =
+			basis === 'none'
+				? `no base and no watermark: ${candidates.join(', ')} hold different data and nothing tells which changed, so every difference is a conflict`
+				: `${candidates.join(', ')} changed it to different values since the ${basis === 'base' && entry ? 'last validated sync' : basis === 'watermark' ? 'watermark' : 'base'}`;
+	} else if (candidateFps.size === 1) {
+		const [fp] = candidateFps;
+		check.proposedFrom = candidates.includes(source) ? source : candidates[0];
+		if (everyoneHolds(fp)) {
+			check.reason = 'every system already holds the same data';
+		} else {
+			check.kind = 'change';
+			check.reason = `only ${candidates.join(', ')} changed it`;
+		}
+	} else {
+		const distinct = new Set(holders.map(([, fp]) => fp));
+		if (distinct.size >= 2) {
+			check.kind = 'conflict';
+			check.conflictType = 'divergent';
+			check.reason = 'systems hold different data, yet none changed it since the watermark';
+		} else if (distinct.size === 1 && !everyoneHolds([...distinct][0]!)) {
+			check.kind = 'change';
+			check.proposedFrom = held.get(source) !== undefined ? source : holders[0][0];
+			check.reason = 'unchanged where it exists, missing elsewhere';
+		} else {
+			check.reason = 'every system already holds the same data';
+		}
+	}
+	if (check.kind !== 'in_sync') fieldDiff(check, systems, options.ignored, candidates);
+	return check;
+}
+
+/**
+ * Classifies every key across systems in one pass over hash indexes: each system's records are
+ * looked up by key, never scanned per key.
+ */
+export function checkConflicts(options: CheckOptions): CheckResult {
+	const { systems, scope } = options;
+	const base = options.base && (options.base.entries.size > 0 || options.base.watermark !== undefined) ? options.base : undefined;
+	const watermark = options.watermark ?? base?.watermark;
+	let keys: Iterable<string> = systems[0].order;
+	if (scope === 'all') {
+		const all = new Set<string>();
+		for (const s of systems) for (const k of s.order) all.add(k);
+		keys = all;
+	}
+	const counts: CheckCounts = {
+		keys: 0,
+		conflicts: 0,
+		changes: 0,
+		inSync: 0,
+		basis: { base: 0, watermark: 0, none: 0 },
+		conflictTypes: {},
+		states: Object.fromEntries(
+			systems.map((s) => [s.name, { unchanged: 0, changed: 0, created: 0, deleted: 0, missing: 0 }]),
+		),
+	};
+	const result: KeyCheck[] = [];
+	for (const key of keys) {
+		const check = classify(key, systems, base, watermark, options);
+		result.push(check);
+		counts.keys++;
+		counts.basis[check.basis]++;
+		if (check.kind === 'conflict') {
+			counts.conflicts++;
+			counts.conflictTypes[check.conflictType!] = (counts.conflictTypes[check.conflictType!] ?? 0) + 1;
+		} else if (check.kind === 'change') counts.changes++;
+		else counts.inSync++;
+		for (const s of systems) counts.states[s.name][check.states[s.name]]++;
+	}
+	return { keys: result, counts };
+}

@@ -1,0 +1,34 @@
+import type { KeyCheck } from './check';
+import type { CheckedKey } from './resolve';
+import { isoOrNull } from './time';
+
+/** The plain-JSON form of a classified key that ConflictCheck emits and ConflictResolve reads. */
+export function toCheckedKey(
+	check: KeyCheck,
+	systems: string[],
+	ignoredFields: readonly string[],
+): CheckedKey {
+	const records: CheckedKey['records'] = {};
+	const updatedAt: CheckedKey['updatedAt'] = {};
+	for (const s of systems) {
+		const r = check.records[s];
+		records[s] = r ? (JSON.parse(JSON.stringify(r.data)) as CheckedKey['records'][string]) : null;
+		updatedAt[s] = isoOrNull(r?.updatedAt);
+	}
+	return {
+		key: check.key,
+		kind: check.kind,
+		basis: check.basis,
+		...(check.conflictType ? { conflictType: check.conflictType } : {}),
+		sourceSystem: systems[0],
+		systems,
+		states: { ...check.states },
+		records,
+		updatedAt,
+		conflictFields: [...check.conflictFields],
+		changedFields: Object.fromEntries(Object.entries(check.changedFields).map(([f, s]) => [f, [...s]])),
+		...(check.proposedFrom ? { proposedFrom: check.proposedFrom } : {}),
+		base: check.baseEntry ? JSON.parse(JSON.stringify(check.baseEntry)) : null,
+		ignoredFields: [...ignoredFields],
+	};
+}

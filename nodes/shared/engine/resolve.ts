@@ -1,0 +1,346 @@
+import { canonicalJson, isEmptyValue, type Json, type RecordData, sameValue } from './canonical';
+import type { Basis, ConflictType, KeyKind, SystemState } from './check';
+import { parseTimestamp } from './time';
+
+export const STRATEGIES = ['lastWriterWins', 'sourceWins', 'systemPriority', 'fieldMerge', 'manualReview'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+/** Record-level rules a strategy falls back on, and field merge uses for conflicting fields. */
+export const SECONDARY_RULES = ['lastWriterWins', 'sourceWins', 'systemPriority'] as const;
+export type SecondaryRule = (typeof SECONDARY_RULES)[number];
+export const FIELD_RULES = ['max', 'min', 'counter', 'arrayUnion', 'preferNonEmpty', ...SECONDARY_RULES] as const;
+export type FieldRule = (typeof FIELD_RULES)[number];
+
+/** One key as ConflictCheck reports it: plain JSON, so it travels between nodes as an item. */
+export interface CheckedKey {
+	key: string;
+	kind: KeyKind;
+	basis: Basis;
+	conflictType?: ConflictType;
+	sourceSystem: string;
+	systems: string[];
+	states: Record<string, SystemState>;
+	/** null where the system has no record. */
+	records: Record<string, RecordData | null>;
+	/** ISO updated-at per system, null where unknown. */
+	updatedAt: Record<string, string | null>;
+	conflictFields: string[];
+	changedFields: Record<string, string[]>;
+	proposedFrom?: string;
+	base: { fingerprint: string; values?: Record<string, Json> } | null;
+	/** Fields not compared (key, updated-at, version, tombstone, ignores). */
+	ignoredFields: string[];
+}
+
+export interface ResolveOptions {
+	strategy: Strategy;
+	/** Used where the strategy cannot decide, and by field merge for conflicting fields. */
+	secondary: SecondaryRule;
+	/** System names, highest priority first. */
+	priority: string[];
+	fieldRules: Record<string, FieldRule>;
+}
+
+export interface FieldWinner {
+	/** Systems whose value was taken, or 'base'. */
+	from: string[] | 'base';
+	rule: string;
+}
+
+export interface Audit {
+	strategy: Strategy | 'cleanChange';
+	/** The system whose record won, or 'merged' when fields came from several. */
+	winner: string;
+	fieldWinners: Record<string, FieldWinner>;
+	/** Every value a system held that the resolution replaces: nothing is overwritten unrecorded. */
+	losingValues: Record<string, Record<string, Json>>;
+	tieBreak?: 'priority' | 'source' | 'name';
+	notes: string[];
+}
+
+export type Resolution =
+	| { review: true; reason: string }
+	| { review: false; record: RecordData | null; deleted: boolean; audit: Audit };
+
+export class ResolveError extends Error {
+	constructor(
+		message: string,
+		readonly field: string,
+	) {
+		super(message);
+	}
+}
+
+const CHANGED: ReadonlySet<SystemState> = new Set(['changed', 'created', 'deleted']);
+
+interface Ctx {
+	input: CheckedKey;
+	options: ResolveOptions;
+	ignored: Set<string>;
+	/** Deterministic tie-break order: priority list, then the source, then names ascending. */
+	order: string[];
+	notes: string[];
+}
+
+const copy = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
+const isDeleted = (ctx: Ctx, system: string) => {
+	const state = ctx.input.states[system];
+	return state === 'deleted' || (state !== 'missing' && ctx.input.records[system] === null);
+};
+const live = (ctx: Ctx, systems: string[]) =>
+	systems.filter((s) => ctx.input.records[s] !== null && !isDeleted(ctx, s));
+
+function tieOrder(input: CheckedKey, priority: string[]): string[] {
+	const order = priority.filter((s) => input.systems.includes(s));
+	if (!order.includes(input.sourceSystem)) order.push(input.sourceSystem);
+	for (const s of [...input.systems].sort()) if (!order.includes(s)) order.push(s);
+	return order;
+}
+
+function timeOf(ctx: Ctx, system: string): number {
+	const t = ctx.input.updatedAt[system];
+	return t === null || t === undefined ? -Infinity : parseTimestamp(t)!;
+}
+
+function pick(
+	rule: SecondaryRule,
+	among: string[],
+	ctx: Ctx,
+): { winner: string; tieBreak?: Audit['tieBreak'] } {
+	const ordered = ctx.order.filter((s) => among.includes(s));
+	const { input, options } = ctx;
+	if (rule === 'sourceWins') {
+		if (input.states[input.sourceSystem] !== 'missing') return { winner: input.sourceSystem };
+		ctx.notes.push(`source ${input.sourceSystem} has no record: fell back to lastWriterWins`);
+	}
+	if (rule === 'systemPriority') {
+		const first = options.priority.find((s) => ordered.includes(s));
+		if (first) return { winner: first };
+		ctx.notes.push(`none of ${ordered.join(', ')} is in the priority list: fell back to lastWriterWins`);
+	}
+	let best = ordered[0];
+	let bestTime = timeOf(ctx, best);
+	let tied = false;
+	for (const s of ordered.slice(1)) {
+		const t = timeOf(ctx, s);
+		if (t > bestTime) {
+			best = s;
+			bestTime = t;
+			tied = false;
+		} else if (t === bestTime) tied = true;
+	}
+	if (bestTime === -Infinity) ctx.notes.push('no updated-at on the contenders: the tie-break order decided');
+	if (!tied) return { winner: best };
+	const tieBreak = options.priority.includes(best) ? 'priority' : best === input.sourceSystem ? 'source' : 'name';
+	return { winner: best, tieBreak };
+}
+
+function comparable(values: unknown[]): ((v: unknown) => number | string) | undefined {
+	if (values.every((v) => typeof v === 'number')) return (v) => v as number;
+	if (values.every((v) => typeof v === 'string' && !Number.isNaN(Date.parse(v as string)))) {
+		return (v) => parseTimestamp(v)!;
+	}
+	if (values.every((v) => typeof v === 'string')) return (v) => v as string;
+	return undefined;
+}
+
+/** Applies a per-field rule to the values the live systems hold for one field. */
+function applyFieldRule(
+	field: string,
+	rule: FieldRule,
+	holders: string[],
+	recordWinner: string,
+	ctx: Ctx,
+): { value: unknown; from: string[] | 'base' } {
+	const valueOf = (s: string) => ctx.input.records[s]![field];
+	const present = holders.filter((s) => valueOf(s) !== undefined && valueOf(s) !== null);
+	const baseValue = ctx.input.base?.values?.[field];
+	switch (rule) {
+		case 'max':
+		case 'min': {
+			if (present.length === 0) return { value: valueOf(recordWinner), from: [recordWinner] };
+			const key = comparable(present.map(valueOf));
+			if (!key) {
+				throw new ResolveError(`field "${field}": rule "${rule}" needs numbers, timestamps or strings, got mixed values`, field);
+			}
+			let best = present[0];
+			for (const s of present.slice(1)) {
+				const a = key(valueOf(s));
+				const b = key(valueOf(best));
+				if (rule === 'max' ? a > b : a < b) best = s;
+			}
+			return { value: valueOf(best), from: present.filter((s) => sameValue(valueOf(s), valueOf(best))) };
+		}
+		case 'counter': {
+			if (typeof baseValue !== 'number') {
+				ctx.notes.push(`field "${field}": counter merge needs a numeric base value; took the max instead`);
+				return applyFieldRule(field, 'max', holders, recordWinner, ctx);
+			}
+			const numbers = present.filter((s) => typeof valueOf(s) === 'number');
+			if (numbers.length !== present.length) {
+				throw new ResolveError(`field "${field}": counter merge needs numbers on every system`, field);
+			}
+			// base + every system's delta: concurrent increments all survive.
+			const value = numbers.reduce((sum, s) => sum + ((valueOf(s) as number) - baseValue), baseValue);
+			return { value, from: numbers.filter((s) => valueOf(s) !== baseValue) };
+		}
+		case 'arrayUnion': {
+			const seen = new Set<string>();
+			const value: unknown[] = [];
+			const add = (v: unknown) => {
+				for (const item of Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]) {
+					const c = canonicalJson(item);
+					if (!seen.has(c)) {
+						seen.add(c);
+						value.push(item);
+					}
+				}
+			};
+			add(baseValue);
+			for (const s of present) add(valueOf(s));
+			return { value, from: present };
+		}
+		case 'preferNonEmpty': {
+			if (!isEmptyValue(valueOf(recordWinner))) return { value: valueOf(recordWinner), from: [recordWinner] };
+			const first = holders.find((s) => !isEmptyValue(valueOf(s)));
+			return first ? { value: valueOf(first), from: [first] } : { value: valueOf(recordWinner), from: [recordWinner] };
+		}
+		default: {
+			const { winner } = pick(rule, holders, ctx);
+			return { value: valueOf(winner), from: [winner] };
+		}
+	}
+}
+
+function losingValues(ctx: Ctx, record: RecordData | null): Record<string, Record<string, Json>> {
+	const losers: Record<string, Record<string, Json>> = {};
+	for (const system of ctx.input.systems) {
+		const held = ctx.input.records[system];
+		if (held === null || held === undefined) continue;
+		const lost: Record<string, Json> = {};
+		if (isDeleted(ctx, system)) {
+			if (record !== null) lost[ctx.input.states[system] === 'deleted' ? '(deleted)' : '(tombstone)'] = true;
+		} else {
+			const fields = new Set([...Object.keys(held), ...Object.keys(record ?? {})]);
+			for (const f of [...fields].sort()) {
+				if (ctx.ignored.has(f)) continue;
+				if (record === null || !sameValue(held[f], record[f])) lost[f] = copy((held[f] ?? null) as Json);
+			}
+		}
+		if (Object.keys(lost).length) losers[system] = lost;
+	}
+	return losers;
+}
+
+function fieldsOf(ctx: Ctx, systems: string[], extra?: Record<string, unknown>): string[] {
+	const fields = new Set<string>(extra ? Object.keys(extra) : []);
+	for (const s of systems) for (const f of Object.keys(ctx.input.records[s]!)) fields.add(f);
+	return [...fields].filter((f) => !ctx.ignored.has(f)).sort();
+}
+
+function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit: Partial<Audit> } {
+	const { input, options } = ctx;
+	const baseValues = input.base!.values!;
+	const { winner: lead, tieBreak } = pick(options.secondary, contenders, ctx);
+	const record: RecordData = {};
+	// Key, updated-at and version come from the record the secondary rule prefers.
+	for (const f of Object.keys(input.records[lead]!)) if (ctx.ignored.has(f)) record[f] = copy(input.records[lead]![f]);
+	const fieldWinners: Record<string, FieldWinner> = {};
+	const holders = live(ctx, input.systems);
+	for (const field of fieldsOf(ctx, contenders, baseValues)) {
+		const changers = contenders.filter((s) => !sameValue(input.records[s]![field], baseValues[field]));
+		let value: unknown = baseValues[field];
+		if (changers.length > 0) {
+			const distinct = new Set(changers.map((s) => canonicalJson(input.records[s]![field])));
+			const rule = options.fieldRules[field];
+			if (rule) {
+				const applied = applyFieldRule(field, rule, holders, lead, ctx);
+				value = applied.value;
+				fieldWinners[field] = { from: applied.from, rule };
+			} else if (distinct.size === 1) {
+				value = input.records[changers[0]]![field];
+				fieldWinners[field] = { from: changers, rule: changers.length > 1 ? 'same_change' : 'one_sided' };
+			} else {
+				const { winner } = pick(options.secondary, changers, ctx);
+				value = input.records[winner]![field];
+				fieldWinners[field] = { from: [winner], rule: options.secondary };
+			}
+		}
+		if (value !== undefined) record[field] = copy(value);
+	}
+	const sources = new Set(Object.values(fieldWinners).flatMap((w) => (w.from === 'base' ? [] : w.from)));
+	return {
+		record,
+		audit: { winner: sources.size === 1 ? [...sources][0] : 'merged', fieldWinners, tieBreak },
+	};
+}
+
+/**
+ * Resolves one key to a single record (or a delete) with an audit of how, or routes it to
+ * review. Pure and deterministic: the same input gives the same result anywhere.
+ */
+export function resolveKey(input: CheckedKey, options: ResolveOptions): Resolution {
+	const ctx: Ctx = {
+		input,
+		options,
+		ignored: new Set(input.ignoredFields),
+		order: tieOrder(input, options.priority),
+		notes: [],
+	};
+	if (input.kind !== 'conflict') {
+		const winner = input.proposedFrom ?? input.sourceSystem;
+		const deleted = isDeleted(ctx, winner) || input.records[winner] === null;
+		const record = deleted ? null : copy(input.records[winner]!);
+		return {
+			review: false,
+			record,
+			deleted,
+			audit: { strategy: 'cleanChange', winner, fieldWinners: {}, losingValues: losingValues(ctx, record), notes: [] },
+		};
+	}
+	if (options.strategy === 'manualReview') return { review: true, reason: 'strategy is manual review' };
+
+	let contenders = input.systems.filter((s) => CHANGED.has(input.states[s]));
+	if (contenders.length === 0) contenders = input.systems.filter((s) => input.states[s] !== 'missing');
+	const liveContenders = live(ctx, contenders);
+
+	let record: RecordData | null;
+	let partial: Partial<Audit>;
+	const canMerge = input.base?.values !== undefined && liveContenders.length === contenders.length;
+	if (options.strategy === 'fieldMerge' && canMerge) {
+		({ record, audit: partial } = fieldMerge(ctx, contenders));
+	} else {
+		if (options.strategy === 'fieldMerge') {
+			ctx.notes.push(
+				input.base?.values === undefined
+					? `no base values to merge against: resolved by ${options.secondary}`
+					: `a delete cannot be merged field by field: resolved by ${options.secondary}`,
+			);
+		}
+		const rule: SecondaryRule = options.strategy === 'fieldMerge' ? options.secondary : options.strategy;
+		const { winner, tieBreak } = pick(rule, contenders, ctx);
+		record = isDeleted(ctx, winner) ? null : copy(input.records[winner]!);
+		const fieldWinners: Record<string, FieldWinner> = {};
+		if (record !== null) {
+			const holders = live(ctx, input.systems);
+			for (const [field, fieldRule] of Object.entries(options.fieldRules).sort(([a], [b]) => (a < b ? -1 : 1))) {
+				if (ctx.ignored.has(field)) continue;
+				const values = new Set(holders.map((s) => canonicalJson(input.records[s]![field])));
+				if (values.size < 2) continue;
+				const applied = applyFieldRule(field, fieldRule, holders, winner, ctx);
+				if (applied.value === undefined) delete record[field];
+				else record[field] = copy(applied.value);
+				fieldWinners[field] = { from: applied.from, rule: fieldRule };
+			}
+		}
+		partial = { winner, fieldWinners, tieBreak };
+	}
+	const audit: Audit = {
+		strategy: options.strategy,
+		winner: partial.winner!,
+		fieldWinners: partial.fieldWinners ?? {},
+		losingValues: losingValues(ctx, record),
+		...(partial.tieBreak ? { tieBreak: partial.tieBreak } : {}),
+		notes: ctx.notes,
+	};
+	return { review: false, record, deleted: record === null, audit };
+}

@@ -1,0 +1,68 @@
+// Epoch numbers below this are seconds, above are milliseconds: 1e11 s is the year 5138,
+// 1e11 ms is March 1973, so no real updated-at is misread either way.
+const SECONDS_MS_BOUNDARY = 1e11;
+const NUMERIC = /^-?\d+(?:\.\d+)?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+export class TimestampError extends Error {}
+
+function daysInMonth(year: number, month: number): number {
+	return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function fromEpoch(value: number): number {
+	return Math.abs(value) < SECONDS_MS_BOUNDARY ? Math.round(value * 1000) : Math.round(value);
+}
+
+function fromIso(text: string): number {
+	const m = ISO.exec(text);
+	if (!m) throw new TimestampError(`"${text}" is not an ISO 8601 timestamp or epoch number`);
+	const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+	const year = Number(y);
+	const month = Number(mo);
+	const day = Number(d);
+	if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+		throw new TimestampError(`"${text}" has no such calendar date`);
+	}
+	if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+		throw new TimestampError(`"${text}" has no such time of day`);
+	}
+	const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+	let utc = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), ms);
+	// A timestamp without a zone is read as UTC, never as this machine's local time.
+	if (zone && zone.toUpperCase() !== 'Z') {
+		const sign = zone[0] === '-' ? -1 : 1;
+		const digits = zone.slice(1).replace(':', '');
+		const offset = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
+		utc -= sign * offset * 60_000;
+	}
+	return utc;
+}
+
+/**
+ * Reads an updated-at value as epoch milliseconds: ISO 8601 strings, epoch seconds or epoch
+ * milliseconds (numbers or digit strings), Dates. Absent (null, undefined, '') gives undefined;
+ * anything else malformed throws, because a guessed timestamp would pick the wrong winner.
+ */
+export function parseTimestamp(value: unknown): number | undefined {
+	if (value === null || value === undefined || value === '') return undefined;
+	if (typeof value === 'number') {
+		if (!Number.isFinite(value)) throw new TimestampError(`${value} is not a finite epoch number`);
+		return fromEpoch(value);
+	}
+	if (value instanceof Date) {
+		const ms = value.getTime();
+		if (Number.isNaN(ms)) throw new TimestampError('the Date is invalid');
+		return ms;
+	}
+	if (typeof value === 'string') {
+		const text = value.trim();
+		if (NUMERIC.test(text)) return fromEpoch(Number(text));
+		return fromIso(text);
+	}
+	throw new TimestampError(`a ${Array.isArray(value) ? 'array' : typeof value} is not a timestamp`);
+}
+
+export function isoOrNull(ms: number | undefined): string | null {
+	return ms === undefined ? null : new Date(ms).toISOString();
+}
