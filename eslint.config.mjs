@@ -10,6 +10,8 @@ export default [
 		rules: {
 			'@n8n/community-nodes/no-restricted-globals': 'off',
 			'@n8n/community-nodes/no-restricted-imports': 'off',
+			'@n8n/community-nodes/require-node-api-error': 'off',
+			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
 			'import-x/no-unresolved': 'off',
 		},
 	},

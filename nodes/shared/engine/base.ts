@@ -31,7 +31,9 @@ export function baseFromStored(stored: unknown): Base | undefined {
 	if (stored === undefined || stored === null) return undefined;
 	const s = stored as StoredBase;
 	if (typeof s !== 'object' || s.v !== 1 || typeof s.keys !== 'object' || s.keys === null) {
-		throw new BaseError('the stored base is not in a format this version understands (expected v: 1)');
+		throw new BaseError(
+			'the stored base is not in a format this version understands (expected v: 1)',
+		);
 	}
 	const entries = new Map<string, BaseEntry>();
 	for (const key of Object.keys(s.keys)) {
@@ -48,7 +50,8 @@ export function baseToStored(base: Base, maxKeys: number): StoredBase {
 		);
 	}
 	const keys: StoredBase['keys'] = {};
-	for (const [key, e] of base.entries) keys[key] = e.values ? { f: e.fingerprint, v: e.values } : { f: e.fingerprint };
+	for (const [key, e] of base.entries)
+		keys[key] = e.values ? { f: e.fingerprint, v: e.values } : { f: e.fingerprint };
 	return { v: 1, watermark: base.watermark, keys };
 }
 

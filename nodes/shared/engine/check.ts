@@ -62,7 +62,10 @@ function stateOf(
 	missingMeansDeleted: boolean,
 ): SystemState {
 	if (entry) {
-		if (!record) return missingMeansDeleted && entry.fingerprint !== DELETED_FINGERPRINT ? 'deleted' : 'missing';
+		if (!record)
+			return missingMeansDeleted && entry.fingerprint !== DELETED_FINGERPRINT
+				? 'deleted'
+				: 'missing';
 		if (record.deleted) return entry.fingerprint === DELETED_FINGERPRINT ? 'unchanged' : 'deleted';
 		if (record.fingerprint === entry.fingerprint) return 'unchanged';
 		return entry.fingerprint === DELETED_FINGERPRINT ? 'created' : 'changed';
@@ -81,12 +84,20 @@ function heldFingerprint(record: SyncRecord | undefined, state: SystemState): st
 	return state === 'deleted' ? DELETED_FINGERPRINT : undefined;
 }
 
-function fieldDiff(check: KeyCheck, systems: IndexedSystem[], ignored: ReadonlySet<string>, candidates: string[]): void {
+function fieldDiff(
+	check: KeyCheck,
+	systems: IndexedSystem[],
+	ignored: ReadonlySet<string>,
+	candidates: string[],
+): void {
 	const values = check.baseEntry?.values;
-	const live = systems.filter((s) => check.records[s.name] && !check.records[s.name]!.deleted).map((s) => s.name);
+	const live = systems
+		.filter((s) => check.records[s.name] && !check.records[s.name]!.deleted)
+		.map((s) => s.name);
 	const fieldsOf = (names: string[], extra?: Record<string, unknown>) => {
 		const fields = new Set<string>(extra ? Object.keys(extra) : []);
-		for (const n of names) for (const f of Object.keys(check.records[n]!.data)) if (!ignored.has(f)) fields.add(f);
+		for (const n of names)
+			for (const f of Object.keys(check.records[n]!.data)) if (!ignored.has(f)) fields.add(f);
 		return [...fields].sort();
 	};
 	if (values && check.basis === 'base') {
@@ -116,7 +127,9 @@ function fieldDiff(check: KeyCheck, systems: IndexedSystem[], ignored: ReadonlyS
 		if (byValue.size < 2) continue;
 		const changers = candidates.filter((n) => live.includes(n));
 		check.changedFields[field] = changers.length ? changers : live;
-		const candidateValues = new Set(changers.map((n) => canonicalJson(check.records[n]!.data[field])));
+		const candidateValues = new Set(
+			changers.map((n) => canonicalJson(check.records[n]!.data[field])),
+		);
 		if (check.kind === 'conflict' && (candidateValues.size > 1 || changers.length === 0)) {
 			check.conflictFields.push(field);
 		}
@@ -131,7 +144,13 @@ function classify(
 	options: CheckOptions,
 ): KeyCheck {
 	const entry = base?.entries.get(key);
-	const basis: Basis = entry ? 'base' : watermark !== undefined ? 'watermark' : base ? 'base' : 'none';
+	const basis: Basis = entry
+		? 'base'
+		: watermark !== undefined
+			? 'watermark'
+			: base
+				? 'base'
+				: 'none';
 	const check: KeyCheck = {
 		key,
 		kind: 'in_sync',
@@ -208,7 +227,10 @@ function classify(
  */
 export function checkConflicts(options: CheckOptions): CheckResult {
 	const { systems, scope } = options;
-	const base = options.base && (options.base.entries.size > 0 || options.base.watermark !== undefined) ? options.base : undefined;
+	const base =
+		options.base && (options.base.entries.size > 0 || options.base.watermark !== undefined)
+			? options.base
+			: undefined;
 	const watermark = options.watermark ?? base?.watermark;
 	let keys: Iterable<string> = systems[0].order;
 	if (scope === 'all') {
@@ -224,7 +246,10 @@ export function checkConflicts(options: CheckOptions): CheckResult {
 		basis: { base: 0, watermark: 0, none: 0 },
 		conflictTypes: {},
 		states: Object.fromEntries(
-			systems.map((s) => [s.name, { unchanged: 0, changed: 0, created: 0, deleted: 0, missing: 0 }]),
+			systems.map((s) => [
+				s.name,
+				{ unchanged: 0, changed: 0, created: 0, deleted: 0, missing: 0 },
+			]),
 		),
 	};
 	const result: KeyCheck[] = [];
@@ -235,7 +260,8 @@ export function checkConflicts(options: CheckOptions): CheckResult {
 		counts.basis[check.basis]++;
 		if (check.kind === 'conflict') {
 			counts.conflicts++;
-			counts.conflictTypes[check.conflictType!] = (counts.conflictTypes[check.conflictType!] ?? 0) + 1;
+			counts.conflictTypes[check.conflictType!] =
+				(counts.conflictTypes[check.conflictType!] ?? 0) + 1;
 		} else if (check.kind === 'change') counts.changes++;
 		else counts.inSync++;
 		for (const s of systems) counts.states[s.name][check.states[s.name]]++;

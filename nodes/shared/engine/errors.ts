@@ -6,6 +6,8 @@ export class SyncInputError extends Error {
 		readonly field: string,
 		readonly system?: string,
 		readonly inputIndex = 0,
+		/** The record's key where it could be read, so the key can be held back everywhere. */
+		readonly key?: string,
 	) {
 		super(message);
 		this.name = 'SyncInputError';

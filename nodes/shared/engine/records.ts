@@ -1,6 +1,6 @@
 import { DELETED_FINGERPRINT, fingerprint, type RecordData } from './canonical';
 import { SyncInputError } from './errors';
-import { parseTimestamp, TimestampError } from './time';
+import { readTimestamp } from './time';
 
 /** How records are read: the same for every system in one sync. */
 export interface RecordSpec {
@@ -34,7 +34,8 @@ export interface IndexedSystem {
 /** Fields that never take part in comparison for this spec. */
 export function ignoredFields(spec: RecordSpec): Set<string> {
 	const ignored = new Set(spec.keyFields);
-	for (const f of [spec.updatedAtField, spec.versionField, spec.tombstoneField]) if (f) ignored.add(f);
+	for (const f of [spec.updatedAtField, spec.versionField, spec.tombstoneField])
+		if (f) ignored.add(f);
 	for (const f of spec.ignoreFields ?? []) ignored.add(f);
 	return ignored;
 }
@@ -72,7 +73,8 @@ export function keyValues(key: string, keyFields: string[]): Record<string, stri
 }
 
 function isTombstone(value: unknown): boolean {
-	if (value === undefined || value === null || value === false || value === 0 || value === '') return false;
+	if (value === undefined || value === null || value === false || value === 0 || value === '')
+		return false;
 	return value !== 'false' && value !== '0';
 }
 
@@ -100,13 +102,19 @@ export function indexRecords(
 	const duplicates = new Map<string, number[]>();
 	const { system, inputIndex = 0 } = options;
 	const where = (i: number) => (options.label ? options.label(i) : `item ${i}`);
-	const fail = (i: number, field: string, message: string) =>
-		errors.push(new SyncInputError(`${system}: ${where(i)}: ${message}`, i, field, system, inputIndex));
+	const fail = (i: number, field: string, message: string, key?: string) =>
+		errors.push(
+			new SyncInputError(`${system}: ${where(i)}: ${message}`, i, field, system, inputIndex, key),
+		);
 
 	for (let i = 0; i < items.length; i++) {
 		const data = items[i];
 		if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-			fail(i, '(record)', `the record must be a JSON object, got ${Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data}`);
+			fail(
+				i,
+				'(record)',
+				`the record must be a JSON object, got ${Array.isArray(data) ? 'an array' : data === null ? 'null' : typeof data}`,
+			);
 			continue;
 		}
 		const record = data as RecordData;
@@ -117,13 +125,12 @@ export function indexRecords(
 		}
 		let updatedAt: number | undefined;
 		if (spec.updatedAtField) {
-			try {
-				updatedAt = parseTimestamp(record[spec.updatedAtField]);
-			} catch (error) {
-				if (!(error instanceof TimestampError)) throw error;
-				fail(i, spec.updatedAtField, `field "${spec.updatedAtField}": ${error.message}`);
+			const read = readTimestamp(record[spec.updatedAtField]);
+			if (read.error !== undefined) {
+				fail(i, spec.updatedAtField, `field "${spec.updatedAtField}": ${read.error}`, key);
 				continue;
 			}
+			updatedAt = read.ms;
 		}
 		const earlier = records.get(key);
 		if (earlier || duplicates.has(key)) {
@@ -149,12 +156,16 @@ export function indexRecords(
 	for (const [key, indexes] of duplicates) {
 		const field = spec.keyFields.join(', ');
 		for (const i of indexes) {
-			fail(i, field, `duplicate key ${key}: ${indexes.map(where).join(', ')} share it`);
+			fail(i, field, `duplicate key ${key}: ${indexes.map(where).join(', ')} share it`, key);
 		}
 	}
 	errors.sort((a, b) => a.itemIndex - b.itemIndex);
 	return {
-		system: { name: system, records, order: duplicates.size ? order.filter((k) => records.has(k)) : order },
+		system: {
+			name: system,
+			records,
+			order: duplicates.size ? order.filter((k) => records.has(k)) : order,
+		},
 		errors,
 	};
 }

@@ -26,7 +26,9 @@ export function toCheckedKey(
 		records,
 		updatedAt,
 		conflictFields: [...check.conflictFields],
-		changedFields: Object.fromEntries(Object.entries(check.changedFields).map(([f, s]) => [f, [...s]])),
+		changedFields: Object.fromEntries(
+			Object.entries(check.changedFields).map(([f, s]) => [f, [...s]]),
+		),
 		...(check.proposedFrom ? { proposedFrom: check.proposedFrom } : {}),
 		base: check.baseEntry ? JSON.parse(JSON.stringify(check.baseEntry)) : null,
 		ignoredFields: [...ignoredFields],

@@ -2,12 +2,25 @@ import { canonicalJson, isEmptyValue, type Json, type RecordData, sameValue } fr
 import type { Basis, ConflictType, KeyKind, SystemState } from './check';
 import { parseTimestamp } from './time';
 
-export const STRATEGIES = ['lastWriterWins', 'sourceWins', 'systemPriority', 'fieldMerge', 'manualReview'] as const;
+export const STRATEGIES = [
+	'lastWriterWins',
+	'sourceWins',
+	'systemPriority',
+	'fieldMerge',
+	'manualReview',
+] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 /** Record-level rules a strategy falls back on, and field merge uses for conflicting fields. */
 export const SECONDARY_RULES = ['lastWriterWins', 'sourceWins', 'systemPriority'] as const;
 export type SecondaryRule = (typeof SECONDARY_RULES)[number];
-export const FIELD_RULES = ['max', 'min', 'counter', 'arrayUnion', 'preferNonEmpty', ...SECONDARY_RULES] as const;
+export const FIELD_RULES = [
+	'max',
+	'min',
+	'counter',
+	'arrayUnion',
+	'preferNonEmpty',
+	...SECONDARY_RULES,
+] as const;
 export type FieldRule = (typeof FIELD_RULES)[number];
 
 /** One key as ConflictCheck reports it: plain JSON, so it travels between nodes as an item. */
@@ -81,7 +94,8 @@ interface Ctx {
 	notes: string[];
 }
 
-const copy = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
+const copy = <T>(value: T): T =>
+	value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 const isDeleted = (ctx: Ctx, system: string) => {
 	const state = ctx.input.states[system];
 	return state === 'deleted' || (state !== 'missing' && ctx.input.records[system] === null);
@@ -115,7 +129,9 @@ function pick(
 	if (rule === 'systemPriority') {
 		const first = options.priority.find((s) => ordered.includes(s));
 		if (first) return { winner: first };
-		ctx.notes.push(`none of ${ordered.join(', ')} is in the priority list: fell back to lastWriterWins`);
+		ctx.notes.push(
+			`none of ${ordered.join(', ')} is in the priority list: fell back to lastWriterWins`,
+		);
 	}
 	let best = ordered[0];
 	let bestTime = timeOf(ctx, best);
@@ -128,9 +144,14 @@ function pick(
 			tied = false;
 		} else if (t === bestTime) tied = true;
 	}
-	if (bestTime === -Infinity) ctx.notes.push('no updated-at on the contenders: the tie-break order decided');
+	if (bestTime === -Infinity)
+		ctx.notes.push('no updated-at on the contenders: the tie-break order decided');
 	if (!tied) return { winner: best };
-	const tieBreak = options.priority.includes(best) ? 'priority' : best === input.sourceSystem ? 'source' : 'name';
+	const tieBreak = options.priority.includes(best)
+		? 'priority'
+		: best === input.sourceSystem
+			? 'source'
+			: 'name';
 	return { winner: best, tieBreak };
 }
 
@@ -160,7 +181,10 @@ function applyFieldRule(
 			if (present.length === 0) return { value: valueOf(recordWinner), from: [recordWinner] };
 			const key = comparable(present.map(valueOf));
 			if (!key) {
-				throw new ResolveError(`field "${field}": rule "${rule}" needs numbers, timestamps or strings, got mixed values`, field);
+				throw new ResolveError(
+					`field "${field}": rule "${rule}" needs numbers, timestamps or strings, got mixed values`,
+					field,
+				);
 			}
 			let best = present[0];
 			for (const s of present.slice(1)) {
@@ -168,19 +192,30 @@ function applyFieldRule(
 				const b = key(valueOf(best));
 				if (rule === 'max' ? a > b : a < b) best = s;
 			}
-			return { value: valueOf(best), from: present.filter((s) => sameValue(valueOf(s), valueOf(best))) };
+			return {
+				value: valueOf(best),
+				from: present.filter((s) => sameValue(valueOf(s), valueOf(best))),
+			};
 		}
 		case 'counter': {
 			if (typeof baseValue !== 'number') {
-				ctx.notes.push(`field "${field}": counter merge needs a numeric base value; took the max instead`);
+				ctx.notes.push(
+					`field "${field}": counter merge needs a numeric base value; took the max instead`,
+				);
 				return applyFieldRule(field, 'max', holders, recordWinner, ctx);
 			}
 			const numbers = present.filter((s) => typeof valueOf(s) === 'number');
 			if (numbers.length !== present.length) {
-				throw new ResolveError(`field "${field}": counter merge needs numbers on every system`, field);
+				throw new ResolveError(
+					`field "${field}": counter merge needs numbers on every system`,
+					field,
+				);
 			}
 			// base + every system's delta: concurrent increments all survive.
-			const value = numbers.reduce((sum, s) => sum + ((valueOf(s) as number) - baseValue), baseValue);
+			const value = numbers.reduce(
+				(sum, s) => sum + ((valueOf(s) as number) - baseValue),
+				baseValue,
+			);
 			return { value, from: numbers.filter((s) => valueOf(s) !== baseValue) };
 		}
 		case 'arrayUnion': {
@@ -200,9 +235,12 @@ function applyFieldRule(
 			return { value, from: present };
 		}
 		case 'preferNonEmpty': {
-			if (!isEmptyValue(valueOf(recordWinner))) return { value: valueOf(recordWinner), from: [recordWinner] };
+			if (!isEmptyValue(valueOf(recordWinner)))
+				return { value: valueOf(recordWinner), from: [recordWinner] };
 			const first = holders.find((s) => !isEmptyValue(valueOf(s)));
-			return first ? { value: valueOf(first), from: [first] } : { value: valueOf(recordWinner), from: [recordWinner] };
+			return first
+				? { value: valueOf(first), from: [first] }
+				: { value: valueOf(recordWinner), from: [recordWinner] };
 		}
 		default: {
 			const { winner } = pick(rule, holders, ctx);
@@ -218,12 +256,14 @@ function losingValues(ctx: Ctx, record: RecordData | null): Record<string, Recor
 		if (held === null || held === undefined) continue;
 		const lost: Record<string, Json> = {};
 		if (isDeleted(ctx, system)) {
-			if (record !== null) lost[ctx.input.states[system] === 'deleted' ? '(deleted)' : '(tombstone)'] = true;
+			if (record !== null)
+				lost[ctx.input.states[system] === 'deleted' ? '(deleted)' : '(tombstone)'] = true;
 		} else {
 			const fields = new Set([...Object.keys(held), ...Object.keys(record ?? {})]);
 			for (const f of [...fields].sort()) {
 				if (ctx.ignored.has(f)) continue;
-				if (record === null || !sameValue(held[f], record[f])) lost[f] = copy((held[f] ?? null) as Json);
+				if (record === null || !sameValue(held[f], record[f]))
+					lost[f] = copy((held[f] ?? null) as Json);
 			}
 		}
 		if (Object.keys(lost).length) losers[system] = lost;
@@ -243,11 +283,14 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 	const { winner: lead, tieBreak } = pick(options.secondary, contenders, ctx);
 	const record: RecordData = {};
 	// Key, updated-at and version come from the record the secondary rule prefers.
-	for (const f of Object.keys(input.records[lead]!)) if (ctx.ignored.has(f)) record[f] = copy(input.records[lead]![f]);
+	for (const f of Object.keys(input.records[lead]!))
+		if (ctx.ignored.has(f)) record[f] = copy(input.records[lead]![f]);
 	const fieldWinners: Record<string, FieldWinner> = {};
 	const holders = live(ctx, input.systems);
 	for (const field of fieldsOf(ctx, contenders, baseValues)) {
-		const changers = contenders.filter((s) => !sameValue(input.records[s]![field], baseValues[field]));
+		const changers = contenders.filter(
+			(s) => !sameValue(input.records[s]![field], baseValues[field]),
+		);
 		let value: unknown = baseValues[field];
 		if (changers.length > 0) {
 			const distinct = new Set(changers.map((s) => canonicalJson(input.records[s]![field])));
@@ -258,7 +301,10 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 				fieldWinners[field] = { from: applied.from, rule };
 			} else if (distinct.size === 1) {
 				value = input.records[changers[0]]![field];
-				fieldWinners[field] = { from: changers, rule: changers.length > 1 ? 'same_change' : 'one_sided' };
+				fieldWinners[field] = {
+					from: changers,
+					rule: changers.length > 1 ? 'same_change' : 'one_sided',
+				};
 			} else {
 				const { winner } = pick(options.secondary, changers, ctx);
 				value = input.records[winner]![field];
@@ -267,7 +313,9 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 		}
 		if (value !== undefined) record[field] = copy(value);
 	}
-	const sources = new Set(Object.values(fieldWinners).flatMap((w) => (w.from === 'base' ? [] : w.from)));
+	const sources = new Set(
+		Object.values(fieldWinners).flatMap((w) => (w.from === 'base' ? [] : w.from)),
+	);
 	return {
 		record,
 		audit: { winner: sources.size === 1 ? [...sources][0] : 'merged', fieldWinners, tieBreak },
@@ -294,13 +342,21 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 			review: false,
 			record,
 			deleted,
-			audit: { strategy: 'cleanChange', winner, fieldWinners: {}, losingValues: losingValues(ctx, record), notes: [] },
+			audit: {
+				strategy: 'cleanChange',
+				winner,
+				fieldWinners: {},
+				losingValues: losingValues(ctx, record),
+				notes: [],
+			},
 		};
 	}
-	if (options.strategy === 'manualReview') return { review: true, reason: 'strategy is manual review' };
+	if (options.strategy === 'manualReview')
+		return { review: true, reason: 'strategy is manual review' };
 
 	let contenders = input.systems.filter((s) => CHANGED.has(input.states[s]));
-	if (contenders.length === 0) contenders = input.systems.filter((s) => input.states[s] !== 'missing');
+	if (contenders.length === 0)
+		contenders = input.systems.filter((s) => input.states[s] !== 'missing');
 	const liveContenders = live(ctx, contenders);
 
 	let record: RecordData | null;
@@ -316,13 +372,16 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 					: `a delete cannot be merged field by field: resolved by ${options.secondary}`,
 			);
 		}
-		const rule: SecondaryRule = options.strategy === 'fieldMerge' ? options.secondary : options.strategy;
+		const rule: SecondaryRule =
+			options.strategy === 'fieldMerge' ? options.secondary : options.strategy;
 		const { winner, tieBreak } = pick(rule, contenders, ctx);
 		record = isDeleted(ctx, winner) ? null : copy(input.records[winner]!);
 		const fieldWinners: Record<string, FieldWinner> = {};
 		if (record !== null) {
 			const holders = live(ctx, input.systems);
-			for (const [field, fieldRule] of Object.entries(options.fieldRules).sort(([a], [b]) => (a < b ? -1 : 1))) {
+			for (const [field, fieldRule] of Object.entries(options.fieldRules).sort(([a], [b]) =>
+				a < b ? -1 : 1,
+			)) {
 				if (ctx.ignored.has(field)) continue;
 				const values = new Set(holders.map((s) => canonicalJson(input.records[s]![field])));
 				if (values.size < 2) continue;

@@ -2,7 +2,8 @@
 // 1e11 ms is March 1973, so no real updated-at is misread either way.
 const SECONDS_MS_BOUNDARY = 1e11;
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const ISO =
+	/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 export class TimestampError extends Error {}
 
@@ -65,4 +66,13 @@ export function parseTimestamp(value: unknown): number | undefined {
 
 export function isoOrNull(ms: number | undefined): string | null {
 	return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** parseTimestamp without throwing: for one-pass readers that collect errors. */
+export function readTimestamp(value: unknown): { ms?: number; error?: string } {
+	try {
+		return { ms: parseTimestamp(value) };
+	} catch (error) {
+		return { error: (error as Error).message };
+	}
 }

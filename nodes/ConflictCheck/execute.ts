@@ -1,0 +1,254 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type IPairedItemData,
+} from 'n8n-workflow';
+
+import {
+	baseFromStored,
+	checkConflicts,
+	ignoredFields,
+	indexRecords,
+	newSyncId,
+	parseTimestamp,
+	SyncInputError,
+	toCheckedKey,
+	type Base,
+	type IndexedSystem,
+	type RecordSpec,
+} from '../shared/engine';
+import { errorItem, toNodeError } from '../shared/errors';
+import { baseSlot, getPath, readRecordSpec, splitList } from '../shared/params';
+
+type BaseSource = 'staticData' | 'input' | 'none';
+
+interface SourceRecords {
+	records: unknown[];
+	/** Input item each record came from, and its label for errors. */
+	origin: number[];
+	labels: string[];
+}
+
+/** Flattens the source items into records, reading an array field when one is named. */
+function sourceRecords(
+	ctx: IExecuteFunctions,
+	items: INodeExecutionData[],
+	recordsField: string,
+): SourceRecords {
+	const out: SourceRecords = { records: [], origin: [], labels: [] };
+	items.forEach((item, i) => {
+		if (!recordsField) {
+			out.records.push(item.json);
+			out.origin.push(i);
+			out.labels.push(`item ${i}`);
+			return;
+		}
+		const value = getPath(item.json, recordsField);
+		if (!Array.isArray(value)) {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`Item ${i}: field "${recordsField}" must be an array of records, got ${value === undefined ? 'nothing' : typeof value}`,
+				{ itemIndex: i, description: `Field: ${recordsField}` },
+			);
+		}
+		value.forEach((record, r) => {
+			out.records.push(record);
+			out.origin.push(i);
+			out.labels.push(`item ${i} ${recordsField}[${r}]`);
+		});
+	});
+	return out;
+}
+
+function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Base {
+	const base: Base = { entries: new Map() };
+	items.forEach(({ json }, i) => {
+		if (json.v === 1 && typeof json.keys === 'object') {
+			const stored = baseFromStored(json)!;
+			for (const [k, e] of stored.entries) base.entries.set(k, e);
+			base.watermark = stored.watermark ?? base.watermark;
+			return;
+		}
+		if (json.watermark !== undefined && json.key === undefined) {
+			base.watermark = parseTimestamp(json.watermark);
+			return;
+		}
+		if (typeof json.key !== 'string' || typeof json.fingerprint !== 'string') {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`Base item ${i} needs a string "key" and "fingerprint"`,
+				{
+					itemIndex: i,
+					description: 'Field: key / fingerprint (Base input)',
+				},
+			);
+		}
+		const values = json.values;
+		base.entries.set(
+			json.key,
+			values && typeof values === 'object' && !Array.isArray(values)
+				? { fingerprint: json.fingerprint, values: values as Record<string, never> }
+				: { fingerprint: json.fingerprint },
+		);
+	});
+	return base;
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const started = Date.now();
+	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+	const source = String(this.getNodeParameter('sourceSystem', 0)).trim();
+	const others = splitList(this.getNodeParameter('otherSystems', 0, ''));
+	const systemNames = [source, ...others];
+	const spec: RecordSpec = readRecordSpec(this, 0);
+	if (spec.keyFields.length === 0) {
+		throw new NodeOperationError(
+			this.getNode(),
+			'Key Fields is empty: name the field that identifies a record',
+		);
+	}
+	const duplicate = systemNames.find((n, i) => systemNames.indexOf(n) !== i);
+	if (duplicate || !source) {
+		throw new NodeOperationError(
+			this.getNode(),
+			`System names must be unique and non-empty: "${duplicate ?? ''}" repeats`,
+		);
+	}
+	const baseSource = this.getNodeParameter('baseSource', 0) as BaseSource;
+	const recordsField = String(this.getNodeParameter('recordsField', 0, '')).trim();
+	const sourceItems = this.getInputData(0);
+	const src = sourceRecords(this, sourceItems, recordsField);
+
+	const errors: SyncInputError[] = [];
+	const systems: IndexedSystem[] = [];
+	const indexed = indexRecords(src.records, spec, { system: source, label: (i) => src.labels[i] });
+	// Errors name the record; their item index is the n8n item it arrived in.
+	errors.push(
+		...indexed.errors.map(
+			(e) => new SyncInputError(e.message, src.origin[e.itemIndex], e.field, e.system, 0, e.key),
+		),
+	);
+	systems.push(indexed.system);
+	others.forEach((name, n) => {
+		const items = this.getInputData(n + 1) ?? [];
+		const result = indexRecords(
+			items.map((item) => item.json),
+			spec,
+			{ system: name, inputIndex: n + 1 },
+		);
+		errors.push(...result.errors);
+		systems.push(result.system);
+	});
+
+	if (errors.length > 0 && !this.continueOnFail())
+		throw toNodeError(this, errors[0], errors.length - 1);
+	// A key with a rejected record anywhere is held back: checking it without that record
+	// would read the system as missing and overwrite it.
+	const rejectedKeys = new Set(
+		errors.map((e) => e.key).filter((k): k is string => k !== undefined),
+	);
+	for (const key of rejectedKeys) for (const s of systems) s.records.delete(key);
+	for (const s of systems) if (rejectedKeys.size) s.order = s.order.filter((k) => s.records.has(k));
+
+	let base: Base | undefined;
+	let baseNote: string;
+	const manual = this.getMode() === 'manual';
+	const syncName =
+		baseSource === 'staticData' ? String(this.getNodeParameter('syncName', 0, 'default')) : '';
+	try {
+		if (baseSource === 'input') {
+			base = readBaseInput(this, this.getInputData(others.length + 1) ?? []);
+			baseNote = `base input (${base.entries.size} keys)`;
+		} else if (baseSource === 'staticData' && !manual) {
+			base = baseFromStored(this.getWorkflowStaticData('global')[baseSlot(syncName)]);
+			baseNote = base
+				? `workflow static data "${syncName}" (${base.entries.size} keys)`
+				: 'none yet (first sync)';
+		} else if (baseSource === 'staticData') {
+			baseNote =
+				'none: manual run (n8n saves static data only for production runs of an active workflow)';
+			this.addExecutionHints({
+				message:
+					'Manual run: n8n keeps workflow static data only for production runs of an active workflow, so this run has no base and every difference between systems counts as a conflict. Activate the workflow, or feed a base on a Base input.',
+				location: 'outputPane',
+			});
+		} else baseNote = 'none';
+	} catch (error) {
+		throw new NodeOperationError(this.getNode(), `Base: ${(error as Error).message}`);
+	}
+	const maxBaseKeys = Number(options.maxBaseKeys ?? 10000);
+	if (baseSource === 'staticData' && base && base.entries.size > maxBaseKeys) {
+		throw new NodeOperationError(
+			this.getNode(),
+			`The base "${syncName}" holds ${base.entries.size} keys, over Max Base Keys (${maxBaseKeys})`,
+			{
+				description:
+					'Keep the base in a real store (a database table) and feed it on the Base input instead.',
+			},
+		);
+	}
+
+	let watermark: number | undefined;
+	try {
+		watermark = parseTimestamp(options.watermark || undefined);
+	} catch (error) {
+		throw new NodeOperationError(
+			this.getNode(),
+			`Option "Last Sync Watermark": ${(error as Error).message}`,
+		);
+	}
+	const ignored = ignoredFields(spec);
+	const result = checkConflicts({
+		systems,
+		base,
+		watermark,
+		scope: this.getNodeParameter('scope', 0, 'source') as 'source' | 'all',
+		ignored,
+		missingMeansDeleted: Boolean(options.missingMeansDeleted),
+	});
+
+	const syncId = String(options.syncId || '') || newSyncId();
+	const ignoredList = [...ignored].sort();
+	const conflicts: INodeExecutionData[] = [];
+	const changes: INodeExecutionData[] = [];
+	const errorItems = errors.map((e) => errorItem(this, e));
+	for (const check of result.keys) {
+		if (check.kind === 'in_sync' && !options.includeInSync) continue;
+		const sourceRecord = check.records[source];
+		let pairedItem: IPairedItemData;
+		if (sourceRecord) pairedItem = { item: src.origin[sourceRecord.itemIndex] };
+		else {
+			const n = systems.findIndex((s) => check.records[s.name]);
+			pairedItem = { item: check.records[systems[n].name]!.itemIndex, input: n };
+		}
+		const json = {
+			syncId,
+			...toCheckedKey(check, systemNames, ignoredList),
+		} as unknown as IDataObject;
+		(check.kind === 'conflict' ? conflicts : changes).push({ json, pairedItem });
+	}
+	const summary: INodeExecutionData = {
+		json: {
+			syncId,
+			sourceSystem: source,
+			systems: systemNames,
+			keyFields: spec.keyFields,
+			scope: this.getNodeParameter('scope', 0, 'source') as string,
+			base: baseNote,
+			watermark:
+				watermark !== undefined
+					? new Date(watermark).toISOString()
+					: base?.watermark !== undefined
+						? new Date(base.watermark).toISOString()
+						: null,
+			counts: { ...result.counts, rejected: errors.length } as unknown as IDataObject,
+			durationMs: Date.now() - started,
+			checkedAt: new Date(started).toISOString(),
+		},
+		pairedItem: sourceItems.map((_, item) => ({ item })),
+	};
+	conflicts.push(...errorItems);
+	return [conflicts, changes, [summary]];
+}

@@ -1,0 +1,145 @@
+import type { INodeParameters, INodeProperties } from 'n8n-workflow';
+
+import { recordSpecProperties, staticDataNotice, syncNameProperty } from '../shared/descriptions';
+
+/** One input per system, in the order named, after the source; the base input last. */
+export const configuredInputs = (parameters: INodeParameters) => {
+	const others = String(parameters.otherSystems ?? '')
+		.split(',')
+		.map((name) => name.trim())
+		.filter(Boolean);
+	const inputs = [{ type: 'main', displayName: 'Source Records', required: true }];
+	for (const name of others) inputs.push({ type: 'main', displayName: name, required: false });
+	if (parameters.baseSource === 'input')
+		inputs.push({ type: 'main', displayName: 'Base', required: false });
+	return inputs;
+};
+
+export const properties: INodeProperties[] = [
+	{
+		displayName:
+			'Input 1 carries the source system’s records; each further input carries the current records of one other system, read by any n8n node.',
+		name: 'inputsNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Source System',
+		name: 'sourceSystem',
+		type: 'string',
+		default: 'system_a',
+		required: true,
+		description: 'Name of the system whose records arrive on the first input',
+	},
+	{
+		displayName: 'Records Field',
+		name: 'recordsField',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. body.sync_data',
+		description:
+			'Leave empty when each source item is one record. Otherwise the path of an array of records inside each source item, such as a webhook payload.',
+	},
+	{
+		displayName: 'Other Systems',
+		name: 'otherSystems',
+		type: 'string',
+		default: 'system_b, system_c',
+		noDataExpression: true,
+		placeholder: 'e.g. crm, warehouse',
+		description:
+			'Comma-separated names of the other systems. Each gets its own input, in this order, carrying that system’s current records.',
+	},
+	...recordSpecProperties,
+	{
+		displayName: 'Keys to Check',
+		name: 'scope',
+		type: 'options',
+		default: 'source',
+		options: [
+			{
+				name: 'Keys in the Source Records',
+				value: 'source',
+				description: 'Only the records that arrived from the source; others are left alone',
+			},
+			{
+				name: 'Every Key on Any System',
+				value: 'all',
+				description: 'Full reconciliation: keys only other systems hold are checked too',
+			},
+		],
+	},
+	{
+		displayName: 'Base',
+		name: 'baseSource',
+		type: 'options',
+		noDataExpression: true,
+		default: 'staticData',
+		description:
+			'Where the state of each key at the last validated sync comes from. Without a base, updated-at against the watermark decides what changed, and without either any difference is a conflict.',
+		options: [
+			{
+				name: 'Workflow Static Data',
+				value: 'staticData',
+				description: 'Kept by SyncValidate in this workflow; bounded in size',
+			},
+			{
+				name: 'Base Input',
+				value: 'input',
+				description:
+					'Items on a last input named Base, one per key ({key, fingerprint, values}), read from a real store',
+			},
+			{ name: 'None', value: 'none', description: 'Classify without memory of earlier syncs' },
+		],
+	},
+	staticDataNotice,
+	{ ...syncNameProperty, displayOptions: { show: { baseSource: ['staticData'] } } },
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Emit In-Sync Keys',
+				name: 'includeInSync',
+				type: 'boolean',
+				default: false,
+				description: 'Whether keys every system already agrees on also go to the Changes output',
+			},
+			{
+				displayName: 'Last Sync Watermark',
+				name: 'watermark',
+				type: 'dateTime',
+				default: '',
+				description:
+					'When the last sync finished. Used for keys the base does not know: a record updated before it has not changed since.',
+			},
+			{
+				displayName: 'Max Base Keys',
+				name: 'maxBaseKeys',
+				type: 'number',
+				default: 10000,
+				typeOptions: { minValue: 1 },
+				description:
+					'Upper bound on keys kept in workflow static data. Past it the node stops with an error; use the Base input with a real store instead.',
+			},
+			{
+				displayName: 'Missing Means Deleted',
+				name: 'missingMeansDeleted',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether a key the base knows but a system no longer holds counts as deleted there. Off: it counts as missing and is recreated.',
+			},
+			{
+				displayName: 'Sync ID',
+				name: 'syncId',
+				type: 'string',
+				default: '',
+				description: 'ID of this sync run. Leave empty to generate a UUIDv7.',
+			},
+		],
+	},
+];
