@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import type {
-	IConnections,
 	ICredentialType,
 	IExecuteFunctions,
 	INode,
@@ -12,37 +11,13 @@ import type {
 } from 'n8n-workflow';
 
 import { runWorkflow, testNodeTypes } from './harness';
+import { connect, json, node } from './harness/build';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers to build workflow JSON
 // ---------------------------------------------------------------------------------------------
 
-let nodeCounter = 0;
-function node(name: string, type: string, parameters: INode['parameters'] = {}, extra: Partial<INode> = {}): INode {
-	nodeCounter++;
-	return {
-		id: `00000000-0000-4000-8000-${String(nodeCounter).padStart(12, '0')}`,
-		name,
-		type,
-		typeVersion: 1,
-		position: [nodeCounter * 200, 0],
-		parameters,
-		...extra,
-	};
-}
 
-/** connections from [from, to, fromOutput?, toInput?] tuples */
-function connect(...edges: Array<[string, string, number?, number?]>): IConnections {
-	const connections: IConnections = {};
-	for (const [from, to, fromOutput = 0, toInput = 0] of edges) {
-		const main = (connections[from] ??= { main: [] }).main;
-		while (main.length <= fromOutput) main.push([]);
-		main[fromOutput]!.push({ node: to, type: NodeConnectionTypes.Main, index: toInput });
-	}
-	return connections;
-}
-
-const json = (items: INodeExecutionData[]) => items.map((item) => item.json);
 
 // ---------------------------------------------------------------------------------------------
 // Local node types

@@ -213,7 +213,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const ignoredList = [...ignored].sort();
 	const conflicts: INodeExecutionData[] = [];
 	const changes: INodeExecutionData[] = [];
-	const errorItems = errors.map((e) => errorItem(this, e));
+	const errorItems = errors.map(errorItem);
 	for (const check of result.keys) {
 		if (check.kind === 'in_sync' && !options.includeInSync) continue;
 		const sourceRecord = check.records[source];

@@ -17,13 +17,13 @@ export function toNodeError(
 }
 
 /**
- * An item for the error output under continue-on-fail: n8n moves items that carry an error
- * (paired to the bad input item) to the node's error output.
+ * An item for the error output under continue-on-fail. n8n moves items whose json holds only
+ * error/details to the error output and merges in the paired input item, so the bad record
+ * travels with its reason. (An item-level `error` would make n8n drop the record.)
  */
-export function errorItem(ctx: IExecuteFunctions, error: SyncInputError): INodeExecutionData {
+export function errorItem(error: SyncInputError): INodeExecutionData {
 	return {
 		json: { error: error.message, details: { field: error.field, system: error.system ?? null } },
-		error: toNodeError(ctx, error),
 		pairedItem: { item: error.itemIndex, input: error.inputIndex },
 	};
 }

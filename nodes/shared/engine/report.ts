@@ -30,6 +30,7 @@ export function toCheckedKey(
 			Object.entries(check.changedFields).map(([f, s]) => [f, [...s]]),
 		),
 		...(check.proposedFrom ? { proposedFrom: check.proposedFrom } : {}),
+		reason: check.reason,
 		base: check.baseEntry ? JSON.parse(JSON.stringify(check.baseEntry)) : null,
 		ignoredFields: [...ignoredFields],
 	};

@@ -39,6 +39,8 @@ export interface CheckedKey {
 	conflictFields: string[];
 	changedFields: Record<string, string[]>;
 	proposedFrom?: string;
+	/** Why the key got its kind, in words. */
+	reason: string;
 	base: { fingerprint: string; values?: Record<string, Json> } | null;
 	/** Fields not compared (key, updated-at, version, tombstone, ignores). */
 	ignoredFields: string[];
