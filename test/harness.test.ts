@@ -17,8 +17,6 @@ import { connect, json, node } from './harness/build';
 // Helpers to build workflow JSON
 // ---------------------------------------------------------------------------------------------
 
-
-
 // ---------------------------------------------------------------------------------------------
 // Local node types
 // ---------------------------------------------------------------------------------------------
@@ -64,7 +62,9 @@ class FailBadItems implements INodeType {
 		for (let i = 0; i < items.length; i++) {
 			try {
 				if (items[i].json.bad === true) {
-					throw new NodeOperationError(this.getNode(), `item ${items[i].json.id} is bad`, { itemIndex: i });
+					throw new NodeOperationError(this.getNode(), `item ${items[i].json.id} is bad`, {
+						itemIndex: i,
+					});
 				}
 				out.push({ json: { ...items[i].json, ok: true }, pairedItem: { item: i } });
 			} catch (error) {
@@ -156,7 +156,13 @@ class TestApi implements ICredentialType {
 	name = 'testApi';
 	displayName = 'Test API';
 	properties: ICredentialType['properties'] = [
-		{ displayName: 'API Key', name: 'apiKey', type: 'string', typeOptions: { password: true }, default: '' },
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
 		{ displayName: 'Region', name: 'region', type: 'string', default: 'eu-1' },
 	];
 	authenticate: ICredentialType['authenticate'] = {
@@ -182,34 +188,45 @@ const nodeTypes = {
 // ---------------------------------------------------------------------------------------------
 
 describe('in-process harness', () => {
-	it.each(['manual', 'trigger', 'webhook'] as const)('(1) test.trigger -> test.noOp returns the items (mode %s)', async (mode) => {
-		const result = await runWorkflow({
-			mode,
-			workflow: {
-				nodes: [
-					node('Trigger', 'test.trigger', { items: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }] }),
-					node('Out', 'test.noOp'),
-				],
-				connections: connect(['Trigger', 'Out']),
-			},
-			nodeTypes,
-		});
-		expect(result.error).toBeUndefined();
-		expect(result.status).toBe('success');
-		expect(json(result.output('Out'))).toEqual([
-			{ id: 1, name: 'a' },
-			{ id: 2, name: 'b' },
-		]);
-		expect(result.output('Out').map((item) => item.binary)).toEqual([undefined, undefined]);
-		expect(result.nodeExecutionOrder).toEqual(['Trigger', 'Out']);
-		expect(result.output('Nope')).toEqual([]);
-		expect(result.staticDataChanged).toBe(false);
-	});
+	it.each(['manual', 'trigger', 'webhook'] as const)(
+		'(1) test.trigger -> test.noOp returns the items (mode %s)',
+		async (mode) => {
+			const result = await runWorkflow({
+				mode,
+				workflow: {
+					nodes: [
+						node('Trigger', 'test.trigger', {
+							items: [
+								{ id: 1, name: 'a' },
+								{ id: 2, name: 'b' },
+							],
+						}),
+						node('Out', 'test.noOp'),
+					],
+					connections: connect(['Trigger', 'Out']),
+				},
+				nodeTypes,
+			});
+			expect(result.error).toBeUndefined();
+			expect(result.status).toBe('success');
+			expect(json(result.output('Out'))).toEqual([
+				{ id: 1, name: 'a' },
+				{ id: 2, name: 'b' },
+			]);
+			expect(result.output('Out').map((item) => item.binary)).toEqual([undefined, undefined]);
+			expect(result.nodeExecutionOrder).toEqual(['Trigger', 'Out']);
+			expect(result.output('Nope')).toEqual([]);
+			expect(result.staticDataChanged).toBe(false);
+		},
+	);
 
 	it('items parameter may be a JSON string, as the editor stores json parameters', async () => {
 		const result = await runWorkflow({
 			workflow: {
-				nodes: [node('Trigger', 'test.trigger', { items: '[{"id": 7}]' }), node('Out', 'test.noOp')],
+				nodes: [
+					node('Trigger', 'test.trigger', { items: '[{"id": 7}]' }),
+					node('Out', 'test.noOp'),
+				],
 				connections: connect(['Trigger', 'Out']),
 			},
 			nodeTypes,
@@ -222,7 +239,12 @@ describe('in-process harness', () => {
 			workflow: {
 				nodes: [
 					node('Trigger', 'test.trigger', { items: [{ tick: 1 }] }),
-					node('System A', 'test.items', { items: [{ sys: 'A', id: 1 }, { sys: 'A', id: 2 }] }),
+					node('System A', 'test.items', {
+						items: [
+							{ sys: 'A', id: 1 },
+							{ sys: 'A', id: 2 },
+						],
+					}),
 					node('System B', 'test.items', { items: [{ sys: 'B', id: 3 }] }),
 					node('Concat', 'test.concatInputs'),
 				],
@@ -270,7 +292,9 @@ describe('in-process harness', () => {
 				{ id: 3, bad: false, ok: true },
 			]);
 			// the engine merges the paired input item's json into the error item
-			expect(json(result.output('Fail', 1))).toEqual([{ id: 2, bad: true, error: 'item 2 is bad' }]);
+			expect(json(result.output('Fail', 1))).toEqual([
+				{ id: 2, bad: true, error: 'item 2 is bad' },
+			]);
 			expect(json(result.output('Success')).map((j) => j.id)).toEqual([1, 3]);
 			expect(json(result.output('Errors'))).toEqual([{ id: 2, bad: true, error: 'item 2 is bad' }]);
 		});
@@ -306,7 +330,11 @@ describe('in-process harness', () => {
 						node('Success', 'test.noOp'),
 						node('Errors', 'test.noOp'),
 					],
-					connections: connect(['Trigger', 'Throw'], ['Throw', 'Success', 0], ['Throw', 'Errors', 1]),
+					connections: connect(
+						['Trigger', 'Throw'],
+						['Throw', 'Success', 0],
+						['Throw', 'Errors', 1],
+					),
 				},
 				nodeTypes,
 			});
@@ -327,7 +355,10 @@ describe('in-process harness', () => {
 
 	it("(4) static data written in mode 'trigger' is reported and can be fed to the next run", async () => {
 		const workflow = {
-			nodes: [node('Trigger', 'test.trigger', { items: [{ id: 10 }, { id: 11 }] }), node('Counter', 'test.staticCounter')],
+			nodes: [
+				node('Trigger', 'test.trigger', { items: [{ id: 10 }, { id: 11 }] }),
+				node('Counter', 'test.staticCounter'),
+			],
 			connections: connect(['Trigger', 'Counter']),
 		};
 		const first = await runWorkflow({ workflow, nodeTypes, mode: 'trigger' });
@@ -336,7 +367,11 @@ describe('in-process harness', () => {
 		expect(first.staticData).toEqual({ global: { runs: 1, lastIds: [10, 11] } });
 		expect(json(first.output('Counter'))).toEqual([{ runs: 1 }]);
 
-		const second = await runWorkflow({ workflow: { ...workflow, staticData: first.staticData }, nodeTypes, mode: 'trigger' });
+		const second = await runWorkflow({
+			workflow: { ...workflow, staticData: first.staticData },
+			nodeTypes,
+			mode: 'trigger',
+		});
 		expect(second.staticDataChanged).toBe(true);
 		expect(second.staticData).toEqual({ global: { runs: 2, lastIds: [10, 11] } });
 		// the input object is not mutated
@@ -390,7 +425,9 @@ describe('in-process harness', () => {
 			expect(seen[0].headers['x-api-key']).toBe('secret-123');
 			expect(seen[0].headers['x-region']).toBe('eu-1'); // credential property default applied
 			expect(seen[0].url).toBe('/things/5?id=5&tenant=acme');
-			expect(json(result.output('Call'))).toEqual([{ authorized: true, url: '/things/5?id=5&tenant=acme' }]);
+			expect(json(result.output('Call'))).toEqual([
+				{ authorized: true, url: '/things/5?id=5&tenant=acme' },
+			]);
 		});
 
 		it('a rejected request fails the node with a NodeApiError', async () => {

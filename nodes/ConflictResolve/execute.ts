@@ -98,7 +98,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			const result = resolveKey(input, options);
 			if (result.review) {
 				review.push({
-					json: { ...items[i].json, reviewReason: result.reason },
+					json: { ...items[i].json },
 					pairedItem: { item: i },
 				});
 				continue;
@@ -121,9 +121,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 							description: error instanceof ResolveError ? `Field: ${error.field}` : undefined,
 						});
 			if (!this.continueOnFail()) throw nodeError;
+			// Only error/details in json: n8n then merges the paired input item into the error item.
 			resolved.push({
-				json: { error: nodeError.message },
-				error: nodeError,
+				json: { error: nodeError.message, details: { description: nodeError.description ?? null } },
 				pairedItem: { item: i },
 			});
 		}

@@ -9,13 +9,24 @@ import {
 } from '../../nodes/shared/engine';
 import { IGNORED } from './helpers';
 
-const record = { id: 1, updated_at: '2024-01-01T00:00:00Z', deleted: false, name: 'Ada', tags: ['a'], at: new Date(Date.UTC(2024, 0, 1)), gone: undefined };
+const record = {
+	id: 1,
+	updated_at: '2024-01-01T00:00:00Z',
+	deleted: false,
+	name: 'Ada',
+	tags: ['a'],
+	at: new Date(Date.UTC(2024, 0, 1)),
+	gone: undefined,
+};
 const fp = fingerprint(record, IGNORED);
 
 describe('baseEntryFor', () => {
 	test('keeps the fingerprint and the compared values as plain JSON', () => {
 		const entry = baseEntryFor(record, fp, IGNORED, true);
-		expect(entry).toEqual({ fingerprint: fp, values: { name: 'Ada', tags: ['a'], at: '2024-01-01T00:00:00.000Z' } });
+		expect(entry).toEqual({
+			fingerprint: fp,
+			values: { name: 'Ada', tags: ['a'], at: '2024-01-01T00:00:00.000Z' },
+		});
 		expect(entry.values!.tags).not.toBe(record.tags);
 		expect(Object.keys(entry.values!)).not.toContain('gone');
 	});
@@ -25,8 +36,12 @@ describe('baseEntryFor', () => {
 	});
 
 	test('a delete is the DELETED fingerprint without values', () => {
-		expect(baseEntryFor(null, DELETED_FINGERPRINT, IGNORED, true)).toEqual({ fingerprint: DELETED_FINGERPRINT });
-		expect(baseEntryFor({ id: 1, deleted: true, name: 'x' }, DELETED_FINGERPRINT, IGNORED, true)).toEqual({
+		expect(baseEntryFor(null, DELETED_FINGERPRINT, IGNORED, true)).toEqual({
+			fingerprint: DELETED_FINGERPRINT,
+		});
+		expect(
+			baseEntryFor({ id: 1, deleted: true, name: 'x' }, DELETED_FINGERPRINT, IGNORED, true),
+		).toEqual({
 			fingerprint: DELETED_FINGERPRINT,
 		});
 	});

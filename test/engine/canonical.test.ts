@@ -11,7 +11,8 @@ import {
 import { IGNORED } from './helpers';
 
 const NONE: ReadonlySet<string> = new Set();
-const fp = (r: Record<string, unknown>, ignored: ReadonlySet<string> = NONE) => fingerprint(r, ignored);
+const fp = (r: Record<string, unknown>, ignored: ReadonlySet<string> = NONE) =>
+	fingerprint(r, ignored);
 
 describe('canonicalJson', () => {
 	test('sorts object keys at every level', () => {
@@ -89,7 +90,9 @@ describe('canonicalJson', () => {
 
 	test('bigints: safe ones as numbers, unsafe ones as strings', () => {
 		expect(canonicalJson(BigInt(42))).toBe('42');
-		expect(canonicalJson(BigInt('123456789012345678901234567890'))).toBe('"123456789012345678901234567890"');
+		expect(canonicalJson(BigInt('123456789012345678901234567890'))).toBe(
+			'"123456789012345678901234567890"',
+		);
 	});
 
 	test('functions and symbols are null', () => {
@@ -99,7 +102,13 @@ describe('canonicalJson', () => {
 });
 
 describe('fingerprint', () => {
-	const record = { id: 7, name: 'Ada', email: 'ada@example.com', tags: ['a', 'b'], address: { city: 'Paris', zip: '75001' } };
+	const record = {
+		id: 7,
+		name: 'Ada',
+		email: 'ada@example.com',
+		tags: ['a', 'b'],
+		address: { city: 'Paris', zip: '75001' },
+	};
 
 	test('is a 22-character base64url hash', () => {
 		expect(fp(record)).toMatch(/^[A-Za-z0-9_-]{22}$/);
@@ -108,7 +117,13 @@ describe('fingerprint', () => {
 	});
 
 	test('key order does not change it, at any depth', () => {
-		const reordered = { address: { zip: '75001', city: 'Paris' }, tags: ['a', 'b'], email: 'ada@example.com', name: 'Ada', id: 7 };
+		const reordered = {
+			address: { zip: '75001', city: 'Paris' },
+			tags: ['a', 'b'],
+			email: 'ada@example.com',
+			name: 'Ada',
+			id: 7,
+		};
 		expect(fp(reordered)).toBe(fp(record));
 	});
 
@@ -151,7 +166,9 @@ describe('fingerprint', () => {
 		expect(fingerprint(a, IGNORED)).toBe(fingerprint(b, IGNORED));
 		expect(fingerprint({ ...a, name: 'Bob' }, IGNORED)).not.toBe(fingerprint(b, IGNORED));
 		const custom = new Set(['etag', 'synced_at']);
-		expect(fingerprint({ x: 1, etag: 'a', synced_at: 1 }, custom)).toBe(fingerprint({ x: 1, etag: 'b' }, custom));
+		expect(fingerprint({ x: 1, etag: 'a', synced_at: 1 }, custom)).toBe(
+			fingerprint({ x: 1, etag: 'b' }, custom),
+		);
 	});
 
 	test('different data gives a different fingerprint', () => {
@@ -168,7 +185,9 @@ describe('fingerprint', () => {
 	});
 
 	test('canonicalRecord leaves out exactly the ignored fields', () => {
-		expect(canonicalRecord({ id: 1, updated_at: 'x', deleted: true, z: 1, a: 2 }, IGNORED)).toBe('{"a":2,"z":1}');
+		expect(canonicalRecord({ id: 1, updated_at: 'x', deleted: true, z: 1, a: 2 }, IGNORED)).toBe(
+			'{"a":2,"z":1}',
+		);
 	});
 
 	test('DELETED_FINGERPRINT is not the hash of any record', () => {

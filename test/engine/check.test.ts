@@ -7,7 +7,14 @@ const edit = (changes: Record<string, unknown>, at = T1) => ({ ...B0, ...changes
 
 describe('checkConflicts with a base', () => {
 	test('unchanged everywhere: in_sync', () => {
-		const k = checkOne([['A', [B0]], ['B', [B0]], ['C', [{ ...B0 }]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [B0]],
+				['B', [B0]],
+				['C', [{ ...B0 }]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			key: '1',
 			kind: 'in_sync',
@@ -23,13 +30,25 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('a new updated-at alone is not a change (updated-at is not compared)', () => {
-		const k = checkOne([['A', [{ ...B0, updated_at: T3 }]], ['B', [B0]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [{ ...B0, updated_at: T3 }]],
+				['B', [B0]],
+			],
+			{ base: base() },
+		);
 		expect(k.kind).toBe('in_sync');
 		expect(k.states).toEqual({ A: 'unchanged', B: 'unchanged' });
 	});
 
 	test('the source changed: change proposed from the source', () => {
-		const k = checkOne([['A', [edit({ email: 'new@x.io' })]], ['B', [B0]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'new@x.io' })]],
+				['B', [B0]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'change',
 			basis: 'base',
@@ -43,7 +62,14 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('another system changed: change proposed from it', () => {
-		const k = checkOne([['A', [B0]], ['B', [edit({ phone: '222', name: 'Ada L.' })]], ['C', [B0]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [B0]],
+				['B', [edit({ phone: '222', name: 'Ada L.' })]],
+				['C', [B0]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'change',
 			states: { A: 'unchanged', B: 'changed', C: 'unchanged' },
@@ -54,7 +80,13 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('both changed the same field to different values: update_update conflict on that field', () => {
-		const k = checkOne([['A', [edit({ email: 'a@x.io' })]], ['B', [edit({ email: 'b@x.io' }, T2)]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', [edit({ email: 'b@x.io' }, T2)]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'conflict',
 			basis: 'base',
@@ -68,7 +100,13 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('both changed different fields: conflict, no conflicting field, each change listed by system', () => {
-		const k = checkOne([['A', [edit({ email: 'a@x.io' })]], ['B', [edit({ phone: '222' })]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', [edit({ phone: '222' })]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'conflict',
 			conflictType: 'update_update',
@@ -79,7 +117,10 @@ describe('checkConflicts with a base', () => {
 
 	test('mixed: one field in conflict, others one-sided', () => {
 		const k = checkOne(
-			[['A', [edit({ email: 'a@x.io', name: 'Ada A' })]], ['B', [edit({ email: 'b@x.io', phone: '999' })]]],
+			[
+				['A', [edit({ email: 'a@x.io', name: 'Ada A' })]],
+				['B', [edit({ email: 'b@x.io', phone: '999' })]],
+			],
 			{ base: base() },
 		);
 		expect(k.conflictFields).toEqual(['email']);
@@ -89,13 +130,25 @@ describe('checkConflicts with a base', () => {
 	test('a field added and a field removed since the base are changes', () => {
 		const { phone: _p, ...withoutPhone } = edit({ fax: '333' });
 		void _p;
-		const k = checkOne([['A', [withoutPhone]], ['B', [B0]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [withoutPhone]],
+				['B', [B0]],
+			],
+			{ base: base() },
+		);
 		expect(k.kind).toBe('change');
 		expect(k.changedFields).toEqual({ fax: ['A'], phone: ['A'] });
 	});
 
 	test('both changed to the same value (convergent): in_sync with two systems', () => {
-		const k = checkOne([['A', [edit({ email: 'same@x.io' })]], ['B', [edit({ email: 'same@x.io' }, T2)]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'same@x.io' })]],
+				['B', [edit({ email: 'same@x.io' }, T2)]],
+			],
+			{ base: base() },
+		);
 		expect(k.kind).toBe('in_sync');
 		expect(k.states).toEqual({ A: 'changed', B: 'changed' });
 		expect(k.conflictFields).toEqual([]);
@@ -103,7 +156,11 @@ describe('checkConflicts with a base', () => {
 
 	test('two of three converged, the third unchanged: a clean change from the source', () => {
 		const k = checkOne(
-			[['A', [edit({ email: 'same@x.io' })]], ['B', [edit({ email: 'same@x.io' })]], ['C', [B0]]],
+			[
+				['A', [edit({ email: 'same@x.io' })]],
+				['B', [edit({ email: 'same@x.io' })]],
+				['C', [B0]],
+			],
 			{ base: base() },
 		);
 		expect(k).toMatchObject({
@@ -118,16 +175,28 @@ describe('checkConflicts with a base', () => {
 
 	test('three systems, three different changes to one field', () => {
 		const k = checkOne(
-			[['A', [edit({ email: 'a@x.io' })]], ['B', [edit({ email: 'b@x.io' })]], ['C', [edit({ email: 'c@x.io' })]]],
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', [edit({ email: 'b@x.io' })]],
+				['C', [edit({ email: 'c@x.io' })]],
+			],
 			{ base: base() },
 		);
-		expect(k).toMatchObject({ kind: 'conflict', conflictType: 'update_update', conflictFields: ['email'] });
+		expect(k).toMatchObject({
+			kind: 'conflict',
+			conflictType: 'update_update',
+			conflictFields: ['email'],
+		});
 		expect([...k.changedFields.email].sort()).toEqual(['A', 'B', 'C']);
 	});
 
 	test('three systems, two agree against a third', () => {
 		const k = checkOne(
-			[['A', [edit({ email: 'a@x.io' })]], ['B', [edit({ email: 'b@x.io' })]], ['C', [edit({ email: 'a@x.io' })]]],
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', [edit({ email: 'b@x.io' })]],
+				['C', [edit({ email: 'a@x.io' })]],
+			],
 			{ base: base() },
 		);
 		expect(k.kind).toBe('conflict');
@@ -136,7 +205,13 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('update against delete (tombstone): update_delete conflict', () => {
-		const k = checkOne([['A', [edit({ email: 'a@x.io' })]], ['B', [{ id: 1, deleted: true, updated_at: T2 }]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', [{ id: 1, deleted: true, updated_at: T2 }]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'conflict',
 			conflictType: 'update_delete',
@@ -148,13 +223,30 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('update against delete-by-absence (missingMeansDeleted): update_delete conflict', () => {
-		const k = checkOne([['A', [edit({ email: 'a@x.io' })]], ['B', []]], { base: base(), missingMeansDeleted: true });
-		expect(k).toMatchObject({ kind: 'conflict', conflictType: 'update_delete', states: { A: 'changed', B: 'deleted' } });
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', []],
+			],
+			{ base: base(), missingMeansDeleted: true },
+		);
+		expect(k).toMatchObject({
+			kind: 'conflict',
+			conflictType: 'update_delete',
+			states: { A: 'changed', B: 'deleted' },
+		});
 		expect(k.records.B).toBeUndefined();
 	});
 
 	test('a delete on one side only: change proposed from the deleting system', () => {
-		const k = checkOne([['A', [B0]], ['B', [{ ...B0, deleted: true }]], ['C', [B0]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [B0]],
+				['B', [{ ...B0, deleted: true }]],
+				['C', [B0]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'change',
 			states: { A: 'unchanged', B: 'deleted', C: 'unchanged' },
@@ -165,24 +257,53 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('the source deleted it: change proposed from the source', () => {
-		const k = checkOne([['A', [{ id: 1, deleted: 'true' }]], ['B', [B0]]], { base: base() });
-		expect(k).toMatchObject({ kind: 'change', states: { A: 'deleted', B: 'unchanged' }, proposedFrom: 'A' });
+		const k = checkOne(
+			[
+				['A', [{ id: 1, deleted: 'true' }]],
+				['B', [B0]],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			states: { A: 'deleted', B: 'unchanged' },
+			proposedFrom: 'A',
+		});
 	});
 
 	test('deleted everywhere: in_sync', () => {
-		const k = checkOne([['A', [{ id: 1, deleted: true }]], ['B', [{ id: 1, deleted: '2024-05-01T00:00:00Z', name: 'kept' }]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [{ id: 1, deleted: true }]],
+				['B', [{ id: 1, deleted: '2024-05-01T00:00:00Z', name: 'kept' }]],
+			],
+			{ base: base() },
+		);
 		expect(k.kind).toBe('in_sync');
 		expect(k.states).toEqual({ A: 'deleted', B: 'deleted' });
 	});
 
 	test('a tombstone against a delete-by-absence: in_sync', () => {
-		const k = checkOne([['A', [{ id: 1, deleted: true }]], ['B', []]], { base: base(), missingMeansDeleted: true });
+		const k = checkOne(
+			[
+				['A', [{ id: 1, deleted: true }]],
+				['B', []],
+			],
+			{ base: base(), missingMeansDeleted: true },
+		);
 		expect(k.kind).toBe('in_sync');
 		expect(k.states).toEqual({ A: 'deleted', B: 'deleted' });
 	});
 
 	test('missing on a system the base knows: a repair from a system that has it', () => {
-		const k = checkOne([['A', [B0]], ['B', []], ['C', [B0]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [B0]],
+				['B', []],
+				['C', [B0]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'change',
 			states: { A: 'unchanged', B: 'missing', C: 'unchanged' },
@@ -192,17 +313,45 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('missing on the source (scope all): the repair comes from another holder', () => {
-		const k = checkOne([['A', []], ['B', [B0]], ['C', [B0]]], { base: base(), scope: 'all' });
-		expect(k).toMatchObject({ kind: 'change', states: { A: 'missing', B: 'unchanged', C: 'unchanged' }, proposedFrom: 'B' });
+		const k = checkOne(
+			[
+				['A', []],
+				['B', [B0]],
+				['C', [B0]],
+			],
+			{ base: base(), scope: 'all' },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			states: { A: 'missing', B: 'unchanged', C: 'unchanged' },
+			proposedFrom: 'B',
+		});
 	});
 
 	test('missing with missingMeansDeleted: a delete proposed from the system that lacks it', () => {
-		const k = checkOne([['A', [B0]], ['B', []]], { base: base(), missingMeansDeleted: true });
-		expect(k).toMatchObject({ kind: 'change', states: { A: 'unchanged', B: 'deleted' }, proposedFrom: 'B' });
+		const k = checkOne(
+			[
+				['A', [B0]],
+				['B', []],
+			],
+			{ base: base(), missingMeansDeleted: true },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			states: { A: 'unchanged', B: 'deleted' },
+			proposedFrom: 'B',
+		});
 	});
 
 	test('changed on one system, missing on another (no missingMeansDeleted): change from the changer', () => {
-		const k = checkOne([['A', [B0]], ['B', [edit({ name: 'Bea' })]], ['C', []]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [B0]],
+				['B', [edit({ name: 'Bea' })]],
+				['C', []],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'change',
 			states: { A: 'unchanged', B: 'changed', C: 'missing' },
@@ -213,20 +362,53 @@ describe('checkConflicts with a base', () => {
 
 	test('a key deleted at the base: a tombstone is unchanged, a live record is re-created', () => {
 		const b = baseOf([{ deletedKey: '1' }]);
-		const still = checkOne([['A', [{ id: 1, deleted: true }]], ['B', []]], { base: b, missingMeansDeleted: true });
+		const still = checkOne(
+			[
+				['A', [{ id: 1, deleted: true }]],
+				['B', []],
+			],
+			{ base: b, missingMeansDeleted: true },
+		);
 		expect(still.kind).toBe('in_sync');
 		expect(still.states).toEqual({ A: 'unchanged', B: 'missing' });
-		const back = checkOne([['A', [{ id: 1, deleted: true }]], ['B', [B0]]], { base: b });
-		expect(back).toMatchObject({ kind: 'change', states: { A: 'unchanged', B: 'created' }, proposedFrom: 'B' });
+		const back = checkOne(
+			[
+				['A', [{ id: 1, deleted: true }]],
+				['B', [B0]],
+			],
+			{ base: b },
+		);
+		expect(back).toMatchObject({
+			kind: 'change',
+			states: { A: 'unchanged', B: 'created' },
+			proposedFrom: 'B',
+		});
 	});
 
 	test('a key the base does not know: created on both with the same data is in_sync', () => {
-		const k = checkOne([['A', [{ id: 2, name: 'Bo' }]], ['B', [{ name: 'Bo', id: '2' }]]], { base: base() });
-		expect(k).toMatchObject({ key: '2', kind: 'in_sync', basis: 'base', states: { A: 'created', B: 'created' } });
+		const k = checkOne(
+			[
+				['A', [{ id: 2, name: 'Bo' }]],
+				['B', [{ name: 'Bo', id: '2' }]],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({
+			key: '2',
+			kind: 'in_sync',
+			basis: 'base',
+			states: { A: 'created', B: 'created' },
+		});
 	});
 
 	test('a key the base does not know: created on both with different data is create_create', () => {
-		const k = checkOne([['A', [{ id: 2, name: 'Bo', city: 'Oslo' }]], ['B', [{ id: 2, name: 'Bob', city: 'Oslo' }]]], { base: base() });
+		const k = checkOne(
+			[
+				['A', [{ id: 2, name: 'Bo', city: 'Oslo' }]],
+				['B', [{ id: 2, name: 'Bob', city: 'Oslo' }]],
+			],
+			{ base: base() },
+		);
 		expect(k).toMatchObject({
 			kind: 'conflict',
 			basis: 'base',
@@ -239,23 +421,46 @@ describe('checkConflicts with a base', () => {
 	});
 
 	test('a key the base does not know, created on one system only: change', () => {
-		const k = checkOne([['A', [{ id: 2, name: 'Bo' }]], ['B', [B0]]], { base: base() });
-		expect(k).toMatchObject({ key: '2', kind: 'change', basis: 'base', states: { A: 'created', B: 'missing' }, proposedFrom: 'A' });
+		const k = checkOne(
+			[
+				['A', [{ id: 2, name: 'Bo' }]],
+				['B', [B0]],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({
+			key: '2',
+			kind: 'change',
+			basis: 'base',
+			states: { A: 'created', B: 'missing' },
+			proposedFrom: 'A',
+		});
 	});
 
 	test('a base kept without values still classifies, and the field diff compares the live records', () => {
 		const k = checkOne(
-			[['A', [edit({ email: 'a@x.io', name: 'Ann' })]], ['B', [edit({ email: 'b@x.io', name: 'Ann' })]]],
+			[
+				['A', [edit({ email: 'a@x.io', name: 'Ann' })]],
+				['B', [edit({ email: 'b@x.io', name: 'Ann' })]],
+			],
 			{ base: baseOf([B0], { keepValues: false }) },
 		);
-		expect(k).toMatchObject({ kind: 'conflict', basis: 'base', conflictType: 'update_update', conflictFields: ['email'] });
+		expect(k).toMatchObject({
+			kind: 'conflict',
+			basis: 'base',
+			conflictType: 'update_update',
+			conflictFields: ['email'],
+		});
 		expect(k.changedFields).toEqual({ email: ['A', 'B'] });
 	});
 
 	test('equal data spelled differently (key order, number form, time zone) is in_sync', () => {
 		const k = checkOne(
 			[
-				['A', [{ id: 1, name: 'Ada', meta: { a: 1, b: 2 }, at: '2024-01-01T10:00:00+02:00', n: 1.0 }]],
+				[
+					'A',
+					[{ id: 1, name: 'Ada', meta: { a: 1, b: 2 }, at: '2024-01-01T10:00:00+02:00', n: 1.0 }],
+				],
 				['B', [{ meta: { b: 2, a: 1 }, n: 1, at: '2024-01-01 08:00:00+00', name: 'Ada', id: '1' }]],
 			],
 			{ base: baseOf([{ id: 1, name: 'Old' }]) },
@@ -267,7 +472,10 @@ describe('checkConflicts with a base', () => {
 
 describe('checkConflicts without a base', () => {
 	test('no base and no watermark: any difference is a conflict, basis none, and the reason says so', () => {
-		const k = checkOne([['A', [{ id: 1, name: 'Ada', email: 'a@x' }]], ['B', [{ id: 1, name: 'Ada', email: 'b@x' }]]]);
+		const k = checkOne([
+			['A', [{ id: 1, name: 'Ada', email: 'a@x' }]],
+			['B', [{ id: 1, name: 'Ada', email: 'b@x' }]],
+		]);
 		expect(k).toMatchObject({
 			kind: 'conflict',
 			basis: 'none',
@@ -282,23 +490,46 @@ describe('checkConflicts without a base', () => {
 	});
 
 	test('an empty base with no watermark is no base', () => {
-		const k = checkOne([['A', [{ id: 1, v: 1 }]], ['B', [{ id: 1, v: 2 }]]], { base: emptyBase() });
+		const k = checkOne(
+			[
+				['A', [{ id: 1, v: 1 }]],
+				['B', [{ id: 1, v: 2 }]],
+			],
+			{ base: emptyBase() },
+		);
 		expect(k.basis).toBe('none');
 		expect(k.kind).toBe('conflict');
 	});
 
 	test('no base: equal data in different key order is in_sync', () => {
-		const k = checkOne([['A', [{ id: 1, a: 1, b: { x: 1, y: 2 } }]], ['B', [{ b: { y: 2, x: 1 }, a: 1, id: 1 }]]]);
+		const k = checkOne([
+			['A', [{ id: 1, a: 1, b: { x: 1, y: 2 } }]],
+			['B', [{ b: { y: 2, x: 1 }, a: 1, id: 1 }]],
+		]);
 		expect(k).toMatchObject({ kind: 'in_sync', basis: 'none' });
 	});
 
 	test('no base: held by one system only is a change from it', () => {
-		const k = checkOne([['A', []], ['B', [{ id: 1, v: 1 }]]], { scope: 'all' });
-		expect(k).toMatchObject({ kind: 'change', basis: 'none', states: { A: 'missing', B: 'created' }, proposedFrom: 'B' });
+		const k = checkOne(
+			[
+				['A', []],
+				['B', [{ id: 1, v: 1 }]],
+			],
+			{ scope: 'all' },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			basis: 'none',
+			states: { A: 'missing', B: 'created' },
+			proposedFrom: 'B',
+		});
 	});
 
 	test('no base: a live record against a tombstone is update_delete', () => {
-		const k = checkOne([['A', [{ id: 1, v: 1 }]], ['B', [{ id: 1, deleted: true }]]]);
+		const k = checkOne([
+			['A', [{ id: 1, v: 1 }]],
+			['B', [{ id: 1, deleted: true }]],
+		]);
 		expect(k).toMatchObject({ kind: 'conflict', basis: 'none', conflictType: 'update_delete' });
 	});
 
@@ -306,7 +537,13 @@ describe('checkConflicts without a base', () => {
 		const W = ms(T1);
 
 		test('updated-at <= watermark is unchanged, > is created', () => {
-			const k = checkOne([['A', [{ id: 1, v: 'old', updated_at: T0 }]], ['B', [{ id: 1, v: 'new', updated_at: T2 }]]], { watermark: W });
+			const k = checkOne(
+				[
+					['A', [{ id: 1, v: 'old', updated_at: T0 }]],
+					['B', [{ id: 1, v: 'new', updated_at: T2 }]],
+				],
+				{ watermark: W },
+			);
 			expect(k).toMatchObject({
 				kind: 'change',
 				basis: 'watermark',
@@ -318,13 +555,25 @@ describe('checkConflicts without a base', () => {
 		});
 
 		test('updated-at exactly at the watermark is unchanged', () => {
-			const k = checkOne([['A', [{ id: 1, v: 'x', updated_at: T1 }]], ['B', [{ id: 1, v: 'y', updated_at: ms(T1) + 1 }]]], { watermark: W });
+			const k = checkOne(
+				[
+					['A', [{ id: 1, v: 'x', updated_at: T1 }]],
+					['B', [{ id: 1, v: 'y', updated_at: ms(T1) + 1 }]],
+				],
+				{ watermark: W },
+			);
 			expect(k.states).toEqual({ A: 'unchanged', B: 'created' });
 			expect(k.proposedFrom).toBe('B');
 		});
 
 		test('both after the watermark with different data: conflict', () => {
-			const k = checkOne([['A', [{ id: 1, v: 'a', updated_at: T2 }]], ['B', [{ id: 1, v: 'b', updated_at: T3 }]]], { watermark: W });
+			const k = checkOne(
+				[
+					['A', [{ id: 1, v: 'a', updated_at: T2 }]],
+					['B', [{ id: 1, v: 'b', updated_at: T3 }]],
+				],
+				{ watermark: W },
+			);
 			expect(k).toMatchObject({
 				kind: 'conflict',
 				basis: 'watermark',
@@ -336,7 +585,13 @@ describe('checkConflicts without a base', () => {
 		});
 
 		test('both before the watermark yet different: divergent conflict', () => {
-			const k = checkOne([['A', [{ id: 1, v: 'a', updated_at: T0 }]], ['B', [{ id: 1, v: 'b', updated_at: T0 }]]], { watermark: W });
+			const k = checkOne(
+				[
+					['A', [{ id: 1, v: 'a', updated_at: T0 }]],
+					['B', [{ id: 1, v: 'b', updated_at: T0 }]],
+				],
+				{ watermark: W },
+			);
 			expect(k).toMatchObject({
 				kind: 'conflict',
 				basis: 'watermark',
@@ -348,12 +603,24 @@ describe('checkConflicts without a base', () => {
 		});
 
 		test('before the watermark and equal: in_sync', () => {
-			const k = checkOne([['A', [{ id: 1, v: 'a', updated_at: T0 }]], ['B', [{ id: 1, v: 'a', updated_at: T0 }]]], { watermark: W });
+			const k = checkOne(
+				[
+					['A', [{ id: 1, v: 'a', updated_at: T0 }]],
+					['B', [{ id: 1, v: 'a', updated_at: T0 }]],
+				],
+				{ watermark: W },
+			);
 			expect(k).toMatchObject({ kind: 'in_sync', basis: 'watermark' });
 		});
 
 		test('a record without updated-at counts as changed since the watermark', () => {
-			const k = checkOne([['A', [{ id: 1, v: 'a', updated_at: T0 }]], ['B', [{ id: 1, v: 'b' }]]], { watermark: W });
+			const k = checkOne(
+				[
+					['A', [{ id: 1, v: 'a', updated_at: T0 }]],
+					['B', [{ id: 1, v: 'b' }]],
+				],
+				{ watermark: W },
+			);
 			expect(k.states).toEqual({ A: 'unchanged', B: 'created' });
 			expect(k.proposedFrom).toBe('B');
 		});
@@ -364,15 +631,37 @@ describe('checkConflicts without a base', () => {
 				['B', [{ id: 1, v: 'b', updated_at: T3 }]],
 			];
 			const fromBase = checkOne(systems, { base: { entries: new Map(), watermark: ms(T2) } });
-			expect(fromBase).toMatchObject({ basis: 'watermark', kind: 'change', states: { A: 'unchanged', B: 'created' } });
-			const overridden = checkOne(systems, { base: { entries: new Map(), watermark: ms(T2) }, watermark: ms(T0) });
-			expect(overridden).toMatchObject({ basis: 'watermark', kind: 'conflict', states: { A: 'created', B: 'created' } });
+			expect(fromBase).toMatchObject({
+				basis: 'watermark',
+				kind: 'change',
+				states: { A: 'unchanged', B: 'created' },
+			});
+			const overridden = checkOne(systems, {
+				base: { entries: new Map(), watermark: ms(T2) },
+				watermark: ms(T0),
+			});
+			expect(overridden).toMatchObject({
+				basis: 'watermark',
+				kind: 'conflict',
+				states: { A: 'created', B: 'created' },
+			});
 		});
 
 		test('a base entry wins over the watermark for keys it knows', () => {
 			const b = baseOf([{ id: 1, v: 'base' }], { watermark: ms(T3) });
-			const k = checkOne([['A', [{ id: 1, v: 'a', updated_at: T0 }]], ['B', [{ id: 1, v: 'base', updated_at: T0 }]]], { base: b });
-			expect(k).toMatchObject({ basis: 'base', kind: 'change', states: { A: 'changed', B: 'unchanged' }, proposedFrom: 'A' });
+			const k = checkOne(
+				[
+					['A', [{ id: 1, v: 'a', updated_at: T0 }]],
+					['B', [{ id: 1, v: 'base', updated_at: T0 }]],
+				],
+				{ base: b },
+			);
+			expect(k).toMatchObject({
+				basis: 'base',
+				kind: 'change',
+				states: { A: 'changed', B: 'unchanged' },
+				proposedFrom: 'A',
+			});
 		});
 	});
 });
@@ -380,9 +669,27 @@ describe('checkConflicts without a base', () => {
 describe('checkConflicts: scope, keys and counts', () => {
 	test("scope 'source' checks only the source's keys; 'all' every key any system holds, source first", () => {
 		const systems: Array<[string, unknown[]]> = [
-			['A', [{ id: 2, v: 1 }, { id: 1, v: 1 }]],
-			['B', [{ id: 3, v: 1 }, { id: 1, v: 1 }]],
-			['C', [{ id: 4, v: 1 }, { id: 3, v: 1 }]],
+			[
+				'A',
+				[
+					{ id: 2, v: 1 },
+					{ id: 1, v: 1 },
+				],
+			],
+			[
+				'B',
+				[
+					{ id: 3, v: 1 },
+					{ id: 1, v: 1 },
+				],
+			],
+			[
+				'C',
+				[
+					{ id: 4, v: 1 },
+					{ id: 3, v: 1 },
+				],
+			],
 		];
 		expect(check(systems, { scope: 'source' }).keys.map((k) => k.key)).toEqual(['2', '1']);
 		const all = check(systems, { scope: 'all' });
@@ -396,11 +703,29 @@ describe('checkConflicts: scope, keys and counts', () => {
 
 	test('composite keys join across systems whatever the key types', () => {
 		const spec: RecordSpec = { keyFields: ['tenant', 'id'], updatedAtField: 'updated_at' };
-		const base = baseOf([{ tenant: 't1', id: 1, v: 'x' }, { tenant: 't2', id: 1, v: 'x' }], { spec });
+		const base = baseOf(
+			[
+				{ tenant: 't1', id: 1, v: 'x' },
+				{ tenant: 't2', id: 1, v: 'x' },
+			],
+			{ spec },
+		);
 		const result = check(
 			[
-				['A', [{ tenant: 't1', id: 1, v: 'x' }, { tenant: 't2', id: 1, v: 'a' }]],
-				['B', [{ id: '1', tenant: 't2', v: 'b' }, { id: '1', tenant: 't1', v: 'x' }]],
+				[
+					'A',
+					[
+						{ tenant: 't1', id: 1, v: 'x' },
+						{ tenant: 't2', id: 1, v: 'a' },
+					],
+				],
+				[
+					'B',
+					[
+						{ id: '1', tenant: 't2', v: 'b' },
+						{ id: '1', tenant: 't1', v: 'x' },
+					],
+				],
 			],
 			{ spec, base },
 		);
@@ -413,7 +738,10 @@ describe('checkConflicts: scope, keys and counts', () => {
 	});
 
 	test('number and string keys join', () => {
-		const k = checkOne([['A', [{ id: 7, v: 1 }]], ['B', [{ id: '7', v: 1 }]]]);
+		const k = checkOne([
+			['A', [{ id: 7, v: 1 }]],
+			['B', [{ id: '7', v: 1 }]],
+		]);
 		expect(k).toMatchObject({ key: '7', kind: 'in_sync' });
 		expect(k.records.A!.data.id).toBe(7);
 		expect(k.records.B!.data.id).toBe('7');
@@ -428,8 +756,26 @@ describe('checkConflicts: scope, keys and counts', () => {
 		]);
 		const result = check(
 			[
-				['A', [{ id: 1, v: 'x' }, { id: 2, v: 'a' }, { id: 3, v: 'a' }, { id: 4, v: 'a' }, { id: 5, v: 'n' }]],
-				['B', [{ id: 1, v: 'x' }, { id: 2, v: 'x' }, { id: 3, v: 'b' }, { id: 4, deleted: true }, { id: 5, v: 'm' }]],
+				[
+					'A',
+					[
+						{ id: 1, v: 'x' },
+						{ id: 2, v: 'a' },
+						{ id: 3, v: 'a' },
+						{ id: 4, v: 'a' },
+						{ id: 5, v: 'n' },
+					],
+				],
+				[
+					'B',
+					[
+						{ id: 1, v: 'x' },
+						{ id: 2, v: 'x' },
+						{ id: 3, v: 'b' },
+						{ id: 4, deleted: true },
+						{ id: 5, v: 'm' },
+					],
+				],
 			],
 			{ base: b },
 		);
@@ -468,7 +814,10 @@ describe('checkConflicts: scope, keys and counts', () => {
 		const n = 2000;
 		const a = Array.from({ length: n }, (_, i) => ({ id: i, v: i }));
 		const b = [...a].reverse().map((r) => ({ ...r, v: r.id % 10 === 0 ? -1 : r.v }));
-		const result = check([['A', a], ['B', b]]);
+		const result = check([
+			['A', a],
+			['B', b],
+		]);
 		expect(result.keys).toHaveLength(n);
 		expect(result.keys[0].key).toBe('0');
 		expect(result.counts.conflicts).toBe(n / 10);

@@ -20,7 +20,11 @@ import {
 	toCheckedKey,
 } from '../../nodes/shared/engine';
 
-export const SPEC: RecordSpec = { keyFields: ['id'], updatedAtField: 'updated_at', tombstoneField: 'deleted' };
+export const SPEC: RecordSpec = {
+	keyFields: ['id'],
+	updatedAtField: 'updated_at',
+	tombstoneField: 'deleted',
+};
 export const IGNORED = ignoredFields(SPEC);
 
 export const T0 = '2024-01-01T00:00:00.000Z';
@@ -46,12 +50,23 @@ export function baseOf(
 	const entries = new Map();
 	for (const r of records) {
 		if ('deletedKey' in r && typeof r.deletedKey === 'string' && Object.keys(r).length === 1) {
-			entries.set(r.deletedKey, baseEntryFor(null, DELETED_FINGERPRINT, ignored, opts.keepValues ?? true));
+			entries.set(
+				r.deletedKey,
+				baseEntryFor(null, DELETED_FINGERPRINT, ignored, opts.keepValues ?? true),
+			);
 			continue;
 		}
 		const key = recordKey(r as RecordData, spec.keyFields);
 		if (typeof key !== 'string') throw new Error('base record without key');
-		entries.set(key, baseEntryFor(r as RecordData, fingerprint(r as RecordData, ignored), ignored, opts.keepValues ?? true));
+		entries.set(
+			key,
+			baseEntryFor(
+				r as RecordData,
+				fingerprint(r as RecordData, ignored),
+				ignored,
+				opts.keepValues ?? true,
+			),
+		);
 	}
 	return { entries, watermark: opts.watermark };
 }

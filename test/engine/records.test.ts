@@ -15,7 +15,15 @@ const COMPOSITE: RecordSpec = { keyFields: ['tenant', 'id'], updatedAtField: 'up
 describe('ignoredFields', () => {
 	test('key, updated-at, version, tombstone and configured ignores', () => {
 		expect(
-			[...ignoredFields({ keyFields: ['a', 'b'], updatedAtField: 'u', versionField: 'v', tombstoneField: 't', ignoreFields: ['x'] })].sort(),
+			[
+				...ignoredFields({
+					keyFields: ['a', 'b'],
+					updatedAtField: 'u',
+					versionField: 'v',
+					tombstoneField: 't',
+					ignoreFields: ['x'],
+				}),
+			].sort(),
 		).toEqual(['a', 'b', 't', 'u', 'v', 'x']);
 		expect([...ignoredFields({ keyFields: ['id'] })]).toEqual(['id']);
 	});
@@ -33,10 +41,16 @@ describe('recordKey', () => {
 	test('composite key: a JSON array of the parts in field order', () => {
 		expect(recordKey({ tenant: 't1', id: 5 }, ['tenant', 'id'])).toBe('["t1","5"]');
 		expect(recordKey({ id: 5, tenant: 't1' }, ['tenant', 'id'])).toBe('["t1","5"]');
-		expect(recordKey({ tenant: 't1', id: '5' }, ['tenant', 'id'])).toBe(recordKey({ tenant: 't1', id: 5 }, ['tenant', 'id']));
-		expect(JSON.parse(recordKey({ tenant: 'a,b', id: '"x"' }, ['tenant', 'id']) as string)).toEqual(['a,b', '"x"']);
+		expect(recordKey({ tenant: 't1', id: '5' }, ['tenant', 'id'])).toBe(
+			recordKey({ tenant: 't1', id: 5 }, ['tenant', 'id']),
+		);
+		expect(JSON.parse(recordKey({ tenant: 'a,b', id: '"x"' }, ['tenant', 'id']) as string)).toEqual(
+			['a,b', '"x"'],
+		);
 		// Parts are kept apart: ("a","bc") is not ("ab","c").
-		expect(recordKey({ tenant: 'a', id: 'bc' }, ['tenant', 'id'])).not.toBe(recordKey({ tenant: 'ab', id: 'c' }, ['tenant', 'id']));
+		expect(recordKey({ tenant: 'a', id: 'bc' }, ['tenant', 'id'])).not.toBe(
+			recordKey({ tenant: 'ab', id: 'c' }, ['tenant', 'id']),
+		);
 	});
 
 	test('missing, empty or unusable parts name the field', () => {
@@ -98,7 +112,11 @@ describe('indexRecords', () => {
 	});
 
 	test('a version that is neither string nor number is dropped', () => {
-		const { system } = indexRecords([{ id: 1, rev: { x: 1 } }], { keyFields: ['id'], versionField: 'rev' }, { system: 's' });
+		const { system } = indexRecords(
+			[{ id: 1, rev: { x: 1 } }],
+			{ keyFields: ['id'], versionField: 'rev' },
+			{ system: 's' },
+		);
 		expect(system.records.get('1')!.version).toBeUndefined();
 	});
 
@@ -123,7 +141,10 @@ describe('indexRecords', () => {
 	});
 
 	test('a record without its key: SyncInputError naming the item index and the field', () => {
-		const { system, errors } = indexRecords([{ id: 1 }, { name: 'no key' }, { id: 3 }], SPEC, { system: 'crm', inputIndex: 2 });
+		const { system, errors } = indexRecords([{ id: 1 }, { name: 'no key' }, { id: 3 }], SPEC, {
+			system: 'crm',
+			inputIndex: 2,
+		});
 		expect(system.order).toEqual(['1', '3']);
 		expect(errors).toHaveLength(1);
 		const [e] = errors;
@@ -146,7 +167,9 @@ describe('indexRecords', () => {
 	});
 
 	test('a composite key with one part missing names that part', () => {
-		const { errors } = indexRecords([{ tenant: 't1', id: 1 }, { tenant: 't1' }], COMPOSITE, { system: 's' });
+		const { errors } = indexRecords([{ tenant: 't1', id: 1 }, { tenant: 't1' }], COMPOSITE, {
+			system: 's',
+		});
 		expect(errors).toHaveLength(1);
 		expect(errors[0]).toMatchObject({ itemIndex: 1, field: 'id' });
 		expect(errors[0].message).toContain('"id"');
@@ -171,7 +194,14 @@ describe('indexRecords', () => {
 	});
 
 	test('duplicate keys: every item sharing the key is rejected, naming all of them; the rest are kept', () => {
-		const items = [{ id: 1, v: 'a' }, { id: 2 }, { id: 1, v: 'b' }, { id: 3 }, { id: '1', v: 'c' }, { id: 3 }];
+		const items = [
+			{ id: 1, v: 'a' },
+			{ id: 2 },
+			{ id: 1, v: 'b' },
+			{ id: 3 },
+			{ id: '1', v: 'c' },
+			{ id: 3 },
+		];
 		const { system, errors } = indexRecords(items, SPEC, { system: 'crm' });
 		expect(system.order).toEqual(['2']);
 		expect([...system.records.keys()]).toEqual(['2']);
@@ -191,7 +221,14 @@ describe('indexRecords', () => {
 	});
 
 	test('duplicate composite keys name every key field', () => {
-		const { system, errors } = indexRecords([{ tenant: 't', id: 1 }, { tenant: 't', id: '1' }], COMPOSITE, { system: 's' });
+		const { system, errors } = indexRecords(
+			[
+				{ tenant: 't', id: 1 },
+				{ tenant: 't', id: '1' },
+			],
+			COMPOSITE,
+			{ system: 's' },
+		);
 		expect(system.order).toEqual([]);
 		expect(errors.map((e) => [e.itemIndex, e.field])).toEqual([
 			[0, 'tenant, id'],
@@ -200,7 +237,10 @@ describe('indexRecords', () => {
 	});
 
 	test('a label names where the item came from', () => {
-		const { errors } = indexRecords([{ id: 1 }, { id: 1 }, {}], SPEC, { system: 's', label: (i) => `sync_data[${i}]` });
+		const { errors } = indexRecords([{ id: 1 }, { id: 1 }, {}], SPEC, {
+			system: 's',
+			label: (i) => `sync_data[${i}]`,
+		});
 		expect(errors.map((e) => e.message)).toEqual([
 			expect.stringContaining('sync_data[0], sync_data[1] share it'),
 			expect.stringContaining('sync_data[0], sync_data[1] share it'),
@@ -210,7 +250,12 @@ describe('indexRecords', () => {
 
 	test('a malformed timestamp rejects the item with an error naming the field', () => {
 		const { system, errors } = indexRecords(
-			[{ id: 1, updated_at: '2024-02-30' }, { id: 2, updated_at: 'yesterday' }, { id: 3, updated_at: '2024-01-01' }, { id: 4, updated_at: null }],
+			[
+				{ id: 1, updated_at: '2024-02-30' },
+				{ id: 2, updated_at: 'yesterday' },
+				{ id: 3, updated_at: '2024-01-01' },
+				{ id: 4, updated_at: null },
+			],
 			SPEC,
 			{ system: 'crm' },
 		);
@@ -227,7 +272,11 @@ describe('indexRecords', () => {
 	});
 
 	test('without an updated-at field, the field is not parsed', () => {
-		const { system, errors } = indexRecords([{ id: 1, updated_at: 'yesterday' }], { keyFields: ['id'] }, { system: 's' });
+		const { system, errors } = indexRecords(
+			[{ id: 1, updated_at: 'yesterday' }],
+			{ keyFields: ['id'] },
+			{ system: 's' },
+		);
 		expect(errors).toEqual([]);
 		expect(system.records.get('1')!.updatedAt).toBeUndefined();
 	});
@@ -251,11 +300,15 @@ describe('indexRecords', () => {
 			[null, false],
 			[undefined, false],
 		])('deleted = %p -> tombstone %p', (marker, tombstone) => {
-			const { system, errors } = indexRecords([{ id: 1, name: 'Ada', deleted: marker }], SPEC, { system: 's' });
+			const { system, errors } = indexRecords([{ id: 1, name: 'Ada', deleted: marker }], SPEC, {
+				system: 's',
+			});
 			expect(errors).toEqual([]);
 			const r = system.records.get('1')!;
 			expect(r.deleted).toBe(tombstone);
-			expect(r.fingerprint).toBe(tombstone ? DELETED_FINGERPRINT : fingerprint({ name: 'Ada' }, IGNORED));
+			expect(r.fingerprint).toBe(
+				tombstone ? DELETED_FINGERPRINT : fingerprint({ name: 'Ada' }, IGNORED),
+			);
 		});
 
 		test('every tombstone has the same fingerprint whatever fields it kept', () => {
@@ -272,7 +325,11 @@ describe('indexRecords', () => {
 		});
 
 		test('without a tombstone field nothing is a tombstone', () => {
-			const { system } = indexRecords([{ id: 1, deleted: true }], { keyFields: ['id'] }, { system: 's' });
+			const { system } = indexRecords(
+				[{ id: 1, deleted: true }],
+				{ keyFields: ['id'] },
+				{ system: 's' },
+			);
 			expect(system.records.get('1')!.deleted).toBe(false);
 		});
 	});

@@ -1,4 +1,10 @@
-import { NodeConnectionTypes, type IConnections, type INode, type INodeExecutionData } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IConnections,
+	type INode,
+	type INodeExecutionData,
+	type IRunData,
+} from 'n8n-workflow';
 
 let nodeCounter = 0;
 
@@ -33,3 +39,12 @@ export function connect(...edges: Array<[string, string, number?, number?]>): IC
 }
 
 export const json = (items: INodeExecutionData[]) => items.map((item) => item.json);
+
+/** Items of one output across every run of a node (a node fed twice on one input runs twice). */
+export function allRuns(
+	result: { runData: IRunData },
+	nodeName: string,
+	outputIndex = 0,
+): INodeExecutionData[] {
+	return (result.runData[nodeName] ?? []).flatMap((run) => run.data?.main?.[outputIndex] ?? []);
+}

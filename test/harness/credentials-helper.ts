@@ -39,7 +39,12 @@ class InMemoryCredentials extends ICredentials {
 	}
 
 	getDataToSave(): ICredentialsEncrypted {
-		return { id: this.id, name: this.name, type: this.type, data: JSON.stringify(this.store[this.type] ?? {}) };
+		return {
+			id: this.id,
+			name: this.name,
+			type: this.type,
+			data: JSON.stringify(this.store[this.type] ?? {}),
+		};
 	}
 
 	async setData(data: ICredentialDataDecryptedObject): Promise<void> {
@@ -50,7 +55,10 @@ class InMemoryCredentials extends ICredentials {
 		toUpdate: Partial<ICredentialDataDecryptedObject>,
 		toDelete: string[] = [],
 	): Promise<void> {
-		const next = { ...(this.store[this.type] ?? {}), ...toUpdate } as ICredentialDataDecryptedObject;
+		const next = {
+			...(this.store[this.type] ?? {}),
+			...toUpdate,
+		} as ICredentialDataDecryptedObject;
 		for (const key of toDelete) delete next[key];
 		this.store[this.type] = next;
 	}
@@ -98,7 +106,9 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		const type = this.getType(credentialType);
 		if (!type?.restrictToSupportedNodes) return true;
 		const supported = type.supportedNodes ?? [];
-		const shortName = nodeType.includes('.') ? nodeType.slice(nodeType.lastIndexOf('.') + 1) : nodeType;
+		const shortName = nodeType.includes('.')
+			? nodeType.slice(nodeType.lastIndexOf('.') + 1)
+			: nodeType;
 		return supported.includes(nodeType) || supported.includes(shortName);
 	}
 
@@ -127,7 +137,12 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 				const target = requestOptions as unknown as Record<string, Record<string, unknown>>;
 				for (const [outerKey, outerValue] of Object.entries(authenticate.properties)) {
 					for (const [key, value] of Object.entries(outerValue as Record<string, unknown>)) {
-						const keyResolved = this.resolveValue(key, { $credentials: credentials }, workflow, node);
+						const keyResolved = this.resolveValue(
+							key,
+							{ $credentials: credentials },
+							workflow,
+							node,
+						);
 						const valueResolved = this.resolveValue(
 							value as string,
 							{ $credentials: credentials },
@@ -181,7 +196,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		return undefined;
 	}
 
-	async getCredentials(nodeCredentials: INodeCredentialsDetails, type: string): Promise<ICredentials> {
+	async getCredentials(
+		nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentials> {
 		this.assertKnown(type, nodeCredentials);
 		return new InMemoryCredentials(nodeCredentials, type, this.credentials);
 	}
@@ -203,7 +221,14 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		const properties = this.getCredentialsProperties(type);
 		let data = (
 			properties.length > 0
-				? NodeHelpers.getNodeParameters(properties, original as INodeParameters, true, false, null, null)
+				? NodeHelpers.getNodeParameters(
+						properties,
+						original as INodeParameters,
+						true,
+						false,
+						null,
+						null,
+					)
 				: original
 		) as ICredentialDataDecryptedObject;
 		// getNodeParameters drops values that are not declared properties: keep them.

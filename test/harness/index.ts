@@ -99,7 +99,11 @@ export interface RunResult {
  */
 export function readWorkflowJson(file: string): HarnessWorkflow {
 	const data = JSON.parse(readFileSync(file, 'utf-8')) as HarnessWorkflow;
-	if (!Array.isArray(data.nodes) || typeof data.connections !== 'object' || data.connections === null) {
+	if (
+		!Array.isArray(data.nodes) ||
+		typeof data.connections !== 'object' ||
+		data.connections === null
+	) {
 		throw new Error(`${file} is not a workflow (needs "nodes" and "connections")`);
 	}
 	return data;
@@ -126,8 +130,8 @@ function pickStartNode(workflow: Workflow, requested: string | undefined): INode
 	const enabled = Object.values(workflow.nodes).filter((node) => node.disabled !== true);
 	const triggers = enabled.filter((node) => node.type === TEST_TRIGGER_TYPE);
 	if (triggers.length === 1) return triggers[0];
-	const roots = enabled.filter(
-		(node) => (workflow.connectionsByDestinationNode[node.name]?.main ?? []).every((c) => !c?.length),
+	const roots = enabled.filter((node) =>
+		(workflow.connectionsByDestinationNode[node.name]?.main ?? []).every((c) => !c?.length),
 	);
 	const candidates = triggers.length > 1 ? triggers : roots;
 	if (candidates.length === 1) return candidates[0];
@@ -149,7 +153,10 @@ export function rehydrateError(error: unknown): ExecutionBaseError | Error | und
 	if (error instanceof Error) return error;
 	if (typeof error !== 'object') return new Error(String(error));
 	const plain = error as { name?: unknown; message?: unknown };
-	const exported = typeof plain.name === 'string' ? (n8nWorkflow as Record<string, unknown>)[plain.name] : undefined;
+	const exported =
+		typeof plain.name === 'string'
+			? (n8nWorkflow as Record<string, unknown>)[plain.name]
+			: undefined;
 	const errorClass =
 		typeof exported === 'function' && exported.prototype instanceof Error
 			? (exported as new (...args: never[]) => Error)
@@ -237,7 +244,10 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
 		nodeExecutionOrder.push(nodeName);
 	});
 
-	const credentialsHelper = new HarnessCredentialsHelper({ ...(opts.credentials ?? {}) }, opts.credentialTypes);
+	const credentialsHelper = new HarnessCredentialsHelper(
+		{ ...(opts.credentials ?? {}) },
+		opts.credentialTypes,
+	);
 	const baseUrl = 'http://localhost:5678';
 	const additionalData: IWorkflowExecuteAdditionalData = {
 		credentialsHelper,
@@ -286,7 +296,8 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
 	const error =
 		run.status === 'success'
 			? undefined
-			: (rehydrateError(run.data.resultData.error) ?? new Error(`Execution ended with status "${run.status}"`));
+			: (rehydrateError(run.data.resultData.error) ??
+				new Error(`Execution ended with status "${run.status}"`));
 
 	return {
 		status: run.status === 'success' ? 'success' : 'error',

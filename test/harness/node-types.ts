@@ -24,11 +24,17 @@ function readItemsParameter(ctx: IExecuteFunctions): INodeExecutionData[] {
 		try {
 			raw = raw.trim() === '' ? [] : JSON.parse(raw);
 		} catch (error) {
-			throw new NodeOperationError(ctx.getNode(), `Parameter "items" is not valid JSON: ${(error as Error).message}`);
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`Parameter "items" is not valid JSON: ${(error as Error).message}`,
+			);
 		}
 	}
 	if (!Array.isArray(raw)) {
-		throw new NodeOperationError(ctx.getNode(), 'Parameter "items" must be a JSON array of objects');
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'Parameter "items" must be a JSON array of objects',
+		);
 	}
 	return raw.map((entry, index) => {
 		if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
@@ -132,6 +138,8 @@ export class HarnessNodeTypes implements INodeTypes {
 	}
 
 	getKnownTypes(): IDataObject {
-		return Object.fromEntries(Object.keys(this.types).map((name) => [name, { className: name, sourcePath: '' }]));
+		return Object.fromEntries(
+			Object.keys(this.types).map((name) => [name, { className: name, sourcePath: '' }]),
+		);
 	}
 }

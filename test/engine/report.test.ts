@@ -1,0 +1,79 @@
+import { toCheckedKey } from '../../nodes/shared/engine';
+import { baseOf, checkOne, IGNORED, T0, T1, T2 } from './helpers';
+
+const B0 = { id: 1, name: 'Ada', email: 'ada@x.io', updated_at: T0 };
+
+describe('toCheckedKey', () => {
+	test('a conflict as plain JSON, with every system named', () => {
+		const data = {
+			...B0,
+			email: 'b@x.io',
+			updated_at: 1704240000,
+			at: new Date(Date.UTC(2024, 0, 1)),
+		};
+		const k = checkOne(
+			[
+				['A', [{ ...B0, email: 'a@x.io', updated_at: T1 }]],
+				['B', [data]],
+				['C', []],
+			],
+			{ base: baseOf([B0]) },
+		);
+		const c = toCheckedKey(k, ['A', 'B', 'C'], [...IGNORED]);
+		expect(c).toEqual({
+			key: '1',
+			kind: 'conflict',
+			basis: 'base',
+			conflictType: 'update_update',
+			sourceSystem: 'A',
+			systems: ['A', 'B', 'C'],
+			states: { A: 'changed', B: 'changed', C: 'missing' },
+			records: {
+				A: { ...B0, email: 'a@x.io', updated_at: T1 },
+				B: { ...B0, email: 'b@x.io', updated_at: 1704240000, at: '2024-01-01T00:00:00.000Z' },
+				C: null,
+			},
+			updatedAt: { A: T1, B: T2, C: null },
+			conflictFields: ['email'],
+			changedFields: { email: ['A', 'B'], at: ['B'] },
+			reason: 'A, B changed it to different values since the last validated sync',
+			base: { fingerprint: k.baseEntry!.fingerprint, values: { name: 'Ada', email: 'ada@x.io' } },
+			ignoredFields: [...IGNORED],
+		});
+		expect(c).not.toHaveProperty('proposedFrom');
+		// Plain JSON: survives a round trip unchanged.
+		expect(JSON.parse(JSON.stringify(c))).toEqual(c);
+	});
+
+	test('shares no objects with the check', () => {
+		const k = checkOne([
+			['A', [{ id: 1, tags: ['x'] }]],
+			['B', [{ id: 1, tags: ['y'] }]],
+		]);
+		const c = toCheckedKey(k, ['A', 'B'], ['id']);
+		(c.records.A!.tags as string[]).push('z');
+		c.conflictFields.push('zzz');
+		c.changedFields.tags.push('Q');
+		c.states.A = 'deleted';
+		expect(k.records.A!.data.tags).toEqual(['x']);
+		expect(k.conflictFields).toEqual(['tags']);
+		expect(k.changedFields.tags).toEqual(['A', 'B']);
+		expect(k.states.A).toBe('created');
+	});
+
+	test('a clean change carries proposedFrom and no conflictType; no base is null', () => {
+		const k = checkOne([
+			['A', [{ id: 1, v: 1 }]],
+			['B', []],
+		]);
+		const c = toCheckedKey(k, ['A', 'B'], ['id']);
+		expect(c).toMatchObject({
+			kind: 'change',
+			proposedFrom: 'A',
+			base: null,
+			basis: 'none',
+			records: { B: null },
+		});
+		expect(c).not.toHaveProperty('conflictType');
+	});
+});

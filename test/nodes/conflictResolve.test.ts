@@ -1,0 +1,270 @@
+import type { IDataObject } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { runWorkflow, TEST_ITEMS_TYPE, TEST_TRIGGER_TYPE } from '../harness';
+import { allRuns, connect, json, node } from '../harness/build';
+import { nodeTypes, RESOLVE_TYPE, staticBase, syncWorkflow } from './sync-workflow';
+
+const RESOLVE = 'Conflict Resolve';
+const T0 = '2026-01-01T00:00:00Z';
+
+const lastSync: IDataObject[] = [
+	{
+		id: 'c1',
+		name: 'Ada',
+		email: 'ada@a.io',
+		phone: '1',
+		balance: 10,
+		tags: ['vip'],
+		updated_at: T0,
+	},
+	{ id: 'c2', name: 'Bob', email: 'bob@a.io', phone: '2', balance: 5, tags: [], updated_at: T0 },
+];
+
+const systems = () => ({
+	system_a: [
+		{
+			...lastSync[0],
+			email: 'ada@new.io',
+			balance: 13,
+			tags: ['vip', 'eu'],
+			updated_at: '2026-02-01T10:00:00Z',
+		},
+		lastSync[1],
+	],
+	system_b: [
+		{
+			...lastSync[0],
+			phone: '9',
+			balance: 15,
+			tags: ['vip', 'beta'],
+			updated_at: '2026-02-01T09:00:00Z',
+		},
+		{ ...lastSync[1], name: 'Robert', updated_at: '2026-02-01T08:00:00Z' },
+	],
+	system_c: lastSync,
+});
+
+async function resolveWith(
+	resolve: IDataObject,
+	extra: Parameters<typeof syncWorkflow>[0] extends infer O ? Partial<O> : never = {},
+) {
+	const result = await runWorkflow({
+		workflow: syncWorkflow({
+			systems: systems(),
+			staticData: staticBase(lastSync),
+			resolve,
+			...extra,
+		}),
+		nodeTypes,
+		mode: 'trigger',
+	});
+	expect(result.status).toBe('success');
+	return result;
+}
+
+describe('Conflict Resolve node (in n8n’s engine)', () => {
+	it('last writer wins: the later updated-at wins and every overwritten value is in the audit', async () => {
+		const result = await resolveWith({ strategy: 'lastWriterWins' });
+		const [c1] = json(result.output(RESOLVE, 0));
+		expect(c1.resolved).toEqual(systems().system_a[0]);
+		expect(c1.resolvedDeleted).toBe(false);
+		expect(c1.audit).toEqual({
+			strategy: 'lastWriterWins',
+			winner: 'system_a',
+			fieldWinners: {},
+			losingValues: {
+				system_b: { balance: 15, email: 'ada@a.io', phone: '9', tags: ['vip', 'beta'] },
+				system_c: { balance: 10, email: 'ada@a.io', tags: ['vip'] },
+			},
+			notes: [],
+		});
+		expect(result.output(RESOLVE, 0)[0].pairedItem).toEqual({ item: 0 });
+	});
+
+	it('field-level merge takes one-sided changes from each side and decides conflicting fields by the secondary rule', async () => {
+		const result = await resolveWith({
+			strategy: 'fieldMerge',
+			secondaryRule: 'systemPriority',
+			priority: 'system_b, system_a',
+		});
+		const [c1] = json(result.output(RESOLVE, 0));
+		expect(c1.resolved).toEqual({
+			id: 'c1',
+			name: 'Ada',
+			email: 'ada@new.io',
+			phone: '9',
+			balance: 15,
+			tags: ['vip', 'beta'],
+			updated_at: '2026-02-01T09:00:00Z',
+		});
+		expect(c1.audit).toMatchObject({
+			strategy: 'fieldMerge',
+			winner: 'merged',
+			fieldWinners: {
+				email: { from: ['system_a'], rule: 'one_sided' },
+				phone: { from: ['system_b'], rule: 'one_sided' },
+				balance: { from: ['system_b'], rule: 'systemPriority' },
+				tags: { from: ['system_b'], rule: 'systemPriority' },
+			},
+			losingValues: { system_a: { balance: 13, phone: '1', tags: ['vip', 'eu'] } },
+		});
+	});
+
+	it('per-field rules: counter merge keeps both increments, array union keeps every tag', async () => {
+		const result = await resolveWith({
+			strategy: 'fieldMerge',
+			fieldRules: {
+				rule: [
+					{ field: 'balance', rule: 'counter' },
+					{ field: 'tags', rule: 'arrayUnion' },
+				],
+			},
+		});
+		const [c1] = json(result.output(RESOLVE, 0));
+		expect(c1.resolved).toMatchObject({
+			balance: 18,
+			tags: ['vip', 'eu', 'beta'],
+			email: 'ada@new.io',
+			phone: '9',
+		});
+		expect((c1.audit as IDataObject).fieldWinners).toMatchObject({
+			balance: { from: ['system_a', 'system_b'], rule: 'counter' },
+			tags: { rule: 'arrayUnion' },
+		});
+	});
+
+	it('source wins and system priority pick whole records', async () => {
+		const source = json((await resolveWith({ strategy: 'sourceWins' })).output(RESOLVE, 0))[0];
+		expect(source.audit).toMatchObject({ strategy: 'sourceWins', winner: 'system_a' });
+		const priority = json(
+			(await resolveWith({ strategy: 'systemPriority', priority: 'system_c, system_b' })).output(
+				RESOLVE,
+				0,
+			),
+		)[0];
+		// system_c did not change the record, so the first listed system that did wins.
+		expect(priority.audit).toMatchObject({ strategy: 'systemPriority', winner: 'system_b' });
+		expect(priority.resolved).toEqual(systems().system_b[0]);
+	});
+
+	it('manual review routes conflicts untouched to Needs Review; clean changes still resolve', async () => {
+		const result = await resolveWith({ strategy: 'manualReview' }, { resolveChanges: true });
+		// Both Conflict Check outputs feed one input, so n8n runs the node once per output.
+		expect(result.runData[RESOLVE]).toHaveLength(2);
+		const review = allRuns(result, RESOLVE, 1);
+		const checked = result.output('Conflict Check', 0);
+		expect(review.map((i) => i.json)).toEqual(checked.map((i) => i.json));
+		expect(review[0].pairedItem).toEqual({ item: 0 });
+		const [c2] = json(allRuns(result, RESOLVE, 0));
+		expect(c2).toMatchObject({
+			key: 'c2',
+			resolved: systems().system_b[1],
+			audit: {
+				strategy: 'cleanChange',
+				winner: 'system_b',
+				losingValues: { system_a: { name: 'Bob' }, system_c: { name: 'Bob' } },
+			},
+		});
+	});
+
+	it('takes the strategy per item from an expression', async () => {
+		const strategy =
+			"={{ $json.kind === 'conflict' && $json.states.system_c === 'unchanged' ? 'sourceWins' : 'manualReview' }}";
+		const result = await resolveWith({ strategy }, { resolveChanges: true });
+		const resolved = json(allRuns(result, RESOLVE, 0)).map((i) => [
+			i.key,
+			(i.audit as IDataObject).strategy,
+		]);
+		expect(resolved.sort()).toEqual([
+			['c1', 'sourceWins'],
+			['c2', 'cleanChange'],
+		]);
+		const s = systems();
+		s.system_c = [{ ...lastSync[0], name: 'Ada C.' }, lastSync[1]];
+		const review = await runWorkflow({
+			workflow: syncWorkflow({
+				systems: s,
+				staticData: staticBase(lastSync),
+				resolve: { strategy },
+			}),
+			nodeTypes,
+			mode: 'trigger',
+		});
+		expect(json(review.output(RESOLVE, 1)).map((i) => i.key)).toEqual(['c1']);
+	});
+
+	it('gives the same result on every run', async () => {
+		const a = json((await resolveWith({ strategy: 'fieldMerge' })).output(RESOLVE, 0));
+		const b = json((await resolveWith({ strategy: 'fieldMerge' })).output(RESOLVE, 0));
+		const strip = (items: IDataObject[]) => items.map(({ syncId, ...rest }) => rest);
+		expect(strip(b)).toEqual(strip(a));
+	});
+
+	it('an unknown strategy names the item and the field; continue-on-fail routes it to the error output', async () => {
+		const strict = await runWorkflow({
+			workflow: syncWorkflow({
+				systems: systems(),
+				staticData: staticBase(lastSync),
+				resolve: { strategy: 'coinFlip' },
+			}),
+			nodeTypes,
+			mode: 'trigger',
+		});
+		const error = strict.nodeError(RESOLVE) as NodeOperationError;
+		expect(error).toBeInstanceOf(NodeOperationError);
+		expect(error.message).toBe('Item 0: unknown strategy "coinFlip"');
+		expect(error.description).toBe(
+			'Field: strategy. Use one of: lastWriterWins, sourceWins, systemPriority, fieldMerge, manualReview',
+		);
+
+		const lenient = await resolveWith(
+			{ strategy: "={{ $json.key === 'c1' ? 'coinFlip' : 'lastWriterWins' }}" },
+			{ resolveChanges: true, resolveExtra: { onError: 'continueErrorOutput' } },
+		);
+		const errors = json(allRuns(lenient, RESOLVE, 2));
+		expect(errors).toHaveLength(1);
+		expect(errors[0]).toMatchObject({ key: 'c1', error: 'Item 0: unknown strategy "coinFlip"' });
+		expect(json(allRuns(lenient, RESOLVE, 0)).map((i) => i.key)).toEqual(['c2']);
+	});
+
+	it('refuses items that are not Conflict Check results, naming the missing field', async () => {
+		const workflow = {
+			nodes: [
+				node('Trigger', TEST_TRIGGER_TYPE, { items: [{}] }),
+				node('Items', TEST_ITEMS_TYPE, { items: [{ key: 'x', kind: 'conflict' }] as never }),
+				node(RESOLVE, RESOLVE_TYPE, {}),
+			],
+			connections: connect(['Trigger', 'Items'], ['Items', RESOLVE]),
+		};
+		const result = await runWorkflow({ workflow, nodeTypes });
+		expect(result.nodeError(RESOLVE)!.message).toBe(
+			'Item 0 is not a Conflict Check result: field "sourceSystem" is missing',
+		);
+	});
+
+	it('resolves an update against a delete by updated-at, keeping the deleted side’s loss in the audit', async () => {
+		const s = systems();
+		s.system_b[0] = { id: 'c1', _deleted: true, updated_at: '2026-02-02T00:00:00Z' } as never;
+		const result = await runWorkflow({
+			workflow: syncWorkflow({
+				systems: s,
+				staticData: staticBase(lastSync),
+				resolve: { strategy: 'lastWriterWins' },
+			}),
+			nodeTypes,
+			mode: 'trigger',
+		});
+		const [c1] = json(result.output(RESOLVE, 0));
+		expect(c1).toMatchObject({
+			conflictType: 'update_delete',
+			resolved: null,
+			resolvedDeleted: true,
+		});
+		expect((c1.audit as IDataObject).winner).toBe('system_b');
+		expect((c1.audit as IDataObject).losingValues).toMatchObject({
+			system_a: { email: 'ada@new.io', balance: 13 },
+			system_c: { email: 'ada@a.io' },
+		});
+	});
+});
