@@ -290,6 +290,15 @@ describe('sourceWins', () => {
 		});
 	});
 
+	test('a source that did not change the key still wins: it is the system of record', () => {
+		const input = conflict([['A', [B0]], ['B', [edit({ email: 'b@x.io' }, T1)]], ['C', [edit({ email: 'c@x.io' }, T2)]]]);
+		expect(input.states).toEqual({ A: 'unchanged', B: 'changed', C: 'changed' });
+		const r = resolved(resolveKey(input, opts('sourceWins')));
+		expect(r.audit.winner).toBe('A');
+		expect(r.record).toEqual(B0);
+		expect(r.audit.losingValues).toEqual({ B: { email: 'b@x.io' }, C: { email: 'c@x.io' } });
+	});
+
 	test('a source with no record falls back to lastWriterWins, with a note', () => {
 		const input = conflict(
 			[
@@ -413,6 +422,18 @@ describe('fieldMerge', () => {
 			name: { from: ['A'], rule: 'one_sided' },
 		});
 		expect(r.audit.winner).toBe('merged');
+	});
+
+	test('fields nobody changed keep the spelling the systems hold (not the base\'s canonical form)', () => {
+		const held = { since: '2024-01-01 10:00:00+02' };
+		const input = checkedOne(
+			[['A', [edit({ ...held, email: 'a@x.io' }, T1)]], ['B', [edit({ ...held, phone: '222' }, T2)]]],
+			{ base: baseOf([{ ...B0, ...held }]) },
+		);
+		expect(input.kind).toBe('conflict');
+		const r = resolved(resolveKey(input, opts('fieldMerge')));
+		expect(r.record).toMatchObject({ email: 'a@x.io', phone: '222' });
+		expect(r.record!.since).toBe('2024-01-01 10:00:00+02');
 	});
 
 	test('a field removed on one side is removed in the merge', () => {

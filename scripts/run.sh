@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's two commands land here: `npm test` -> run.sh test, `npm run demo` -> run.sh demo.
+# Works from a fresh clone with only the machine's Node 20 and npm: it fetches Node 24 from the
+# npm registry (n8n-workflow 2.x needs it) and installs the locked dev dependencies.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node24.sh
+
+stamp=node_modules/.install-stamp
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+	echo "[setup] installing dev dependencies with Node $(node -v)"
+	# --ignore-scripts: eslint-plugin-n8n-nodes-base's install script insists on pnpm, and no
+	# dependency needs a native build (isolated-vm ships a Node 24 prebuild).
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch "$stamp"
+fi
+
+case "${1:-}" in
+test)
+	npm run build --silent
+	npx n8n-node lint
+	npx tsc -p test/tsconfig.json
+	report=$(mktemp)
+	status=0
+	npx jest --json --outputFile="$report" "${@:2}" || status=$?
+	node -e '
+		const r = require(process.argv[1]);
+		console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` +
+			(r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+	' "$report"
+	rm -f "$report"
+	exit "$status"
+	;;
+demo)
+	npm run build --silent
+	node demo/engine-demo.js
+	;;
+*)
+	echo "usage: scripts/run.sh test|demo" >&2
+	exit 2
+	;;
+esac
