@@ -20,4 +20,5 @@ module.exports = {
 	globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
 	setupFiles: ['<rootDir>/test/harness/env.ts'],
 	testTimeout: 20000,
+	reporters: ['default', '<rootDir>/test/harness/summary-reporter.js'],
 };

@@ -20,16 +20,7 @@ test)
 	npm run build --silent
 	npx n8n-node lint
 	npx tsc -p test/tsconfig.json
-	report=$(mktemp)
-	status=0
-	npx jest --json --outputFile="$report" "${@:2}" || status=$?
-	node -e '
-		const r = require(process.argv[1]);
-		console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` +
-			(r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
-	' "$report"
-	rm -f "$report"
-	exit "$status"
+	npx jest "${@:2}"
 	;;
 demo)
 	npm run build --silent

@@ -26,6 +26,7 @@ const REQUIRED_FIELDS = [
 	'systems',
 	'states',
 	'records',
+	'deleted',
 	'updatedAt',
 	'ignoredFields',
 ];

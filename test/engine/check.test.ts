@@ -802,7 +802,22 @@ describe('checkConflicts: scope, keys and counts', () => {
 
 	test('counts per basis: base, watermark and none', () => {
 		const withWatermark = check(
-			[['A', [{ id: 1, v: 'x' }, { id: 2, v: 'a', updated_at: T0 }]], ['B', [{ id: 1, v: 'x' }, { id: 2, v: 'a', updated_at: T0 }]]],
+			[
+				[
+					'A',
+					[
+						{ id: 1, v: 'x' },
+						{ id: 2, v: 'a', updated_at: T0 },
+					],
+				],
+				[
+					'B',
+					[
+						{ id: 1, v: 'x' },
+						{ id: 2, v: 'a', updated_at: T0 },
+					],
+				],
+			],
 			{ base: baseOf([{ id: 1, v: 'x' }], { watermark: ms(T1) }) },
 		);
 		expect(withWatermark.keys.map((k) => [k.key, k.basis, k.kind])).toEqual([
@@ -810,9 +825,18 @@ describe('checkConflicts: scope, keys and counts', () => {
 			['2', 'watermark', 'in_sync'],
 		]);
 		expect(withWatermark.counts.basis).toEqual({ base: 1, watermark: 1, none: 0 });
-		const none = check([['A', [{ id: 1 }, { id: 2 }]], ['B', [{ id: 1 }]]]);
+		const none = check([
+			['A', [{ id: 1 }, { id: 2 }]],
+			['B', [{ id: 1 }]],
+		]);
 		expect(none.counts.basis).toEqual({ base: 0, watermark: 0, none: 2 });
-		expect(none.counts).toMatchObject({ keys: 2, inSync: 1, changes: 1, conflicts: 0, conflictTypes: {} });
+		expect(none.counts).toMatchObject({
+			keys: 2,
+			inSync: 1,
+			changes: 1,
+			conflicts: 0,
+			conflictTypes: {},
+		});
 	});
 
 	test('the check reads its inputs only', () => {

@@ -33,6 +33,7 @@ describe('toCheckedKey', () => {
 				B: { ...B0, email: 'b@x.io', updated_at: 1704240000, at: '2024-01-01T00:00:00.000Z' },
 				C: null,
 			},
+			deleted: { A: false, B: false, C: false },
 			updatedAt: { A: T1, B: T2, C: null },
 			conflictFields: ['email'],
 			changedFields: { email: ['A', 'B'], at: ['B'] },

@@ -291,7 +291,11 @@ describe('sourceWins', () => {
 	});
 
 	test('a source that did not change the key still wins: it is the system of record', () => {
-		const input = conflict([['A', [B0]], ['B', [edit({ email: 'b@x.io' }, T1)]], ['C', [edit({ email: 'c@x.io' }, T2)]]]);
+		const input = conflict([
+			['A', [B0]],
+			['B', [edit({ email: 'b@x.io' }, T1)]],
+			['C', [edit({ email: 'c@x.io' }, T2)]],
+		]);
 		expect(input.states).toEqual({ A: 'unchanged', B: 'changed', C: 'changed' });
 		const r = resolved(resolveKey(input, opts('sourceWins')));
 		expect(r.audit.winner).toBe('A');
@@ -424,10 +428,13 @@ describe('fieldMerge', () => {
 		expect(r.audit.winner).toBe('merged');
 	});
 
-	test('fields nobody changed keep the spelling the systems hold (not the base\'s canonical form)', () => {
+	test("fields nobody changed keep the spelling the systems hold (not the base's canonical form)", () => {
 		const held = { since: '2024-01-01 10:00:00+02' };
 		const input = checkedOne(
-			[['A', [edit({ ...held, email: 'a@x.io' }, T1)]], ['B', [edit({ ...held, phone: '222' }, T2)]]],
+			[
+				['A', [edit({ ...held, email: 'a@x.io' }, T1)]],
+				['B', [edit({ ...held, phone: '222' }, T2)]],
+			],
 			{ base: baseOf([{ ...B0, ...held }]) },
 		);
 		expect(input.kind).toBe('conflict');

@@ -11,7 +11,9 @@ describe('newSyncId', () => {
 	test('carries its millisecond in the first 48 bits', () => {
 		const now = Date.UTC(2024, 0, 1, 10, 0, 0, 123);
 		const id = newSyncId(now);
-		expect(id.slice(0, 13)).toBe(`${now.toString(16).padStart(12, '0').slice(0, 8)}-${now.toString(16).padStart(12, '0').slice(8)}`);
+		expect(id.slice(0, 13)).toBe(
+			`${now.toString(16).padStart(12, '0').slice(0, 8)}-${now.toString(16).padStart(12, '0').slice(8)}`,
+		);
 		expect(msOf(id)).toBe(now);
 		const before = Date.now();
 		const fresh = msOf(newSyncId());
@@ -42,6 +44,8 @@ describe('newSyncId', () => {
 		expect([...ids].sort()).toEqual(ids);
 		// Including across a hex digit carry and across years.
 		expect(newSyncId(0xfffffff) < newSyncId(0x10000000)).toBe(true);
-		expect(newSyncId(Date.UTC(2024, 11, 31, 23, 59, 59, 999)) < newSyncId(Date.UTC(2025, 0, 1))).toBe(true);
+		expect(
+			newSyncId(Date.UTC(2024, 11, 31, 23, 59, 59, 999)) < newSyncId(Date.UTC(2025, 0, 1)),
+		).toBe(true);
 	});
 });

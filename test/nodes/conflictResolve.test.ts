@@ -197,7 +197,7 @@ describe('Conflict Resolve node (in n8n’s engine)', () => {
 	it('gives the same result on every run', async () => {
 		const a = json((await resolveWith({ strategy: 'fieldMerge' })).output(RESOLVE, 0));
 		const b = json((await resolveWith({ strategy: 'fieldMerge' })).output(RESOLVE, 0));
-		const strip = (items: IDataObject[]) => items.map(({ syncId, ...rest }) => rest);
+		const strip = (items: IDataObject[]) => items.map(({ syncId: _syncId, ...rest }) => rest);
 		expect(strip(b)).toEqual(strip(a));
 	});
 

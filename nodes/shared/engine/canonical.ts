@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { readTimestamp } from './time';
+
 export type Json = null | boolean | number | string | Json[] | { [field: string]: Json };
 export type RecordData = Record<string, unknown>;
 
@@ -10,11 +12,9 @@ const ZONED_TIMESTAMP =
 
 function canonicalTimestamp(value: string): string {
 	if (!ZONED_TIMESTAMP.test(value)) return value;
-	let iso = value.replace(' ', 'T');
-	// Date.parse wants "+hh:mm"; Postgres writes "+hh" or "+hhmm".
-	iso = iso.replace(/([+-]\d{2})(\d{2})?$/, (_m, h: string, m?: string) => `${h}:${m ?? '00'}`);
-	const ms = Date.parse(iso);
-	return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+	// The strict parser: an impossible date ("2024-02-30") stays text, never rolls over.
+	const { ms } = readTimestamp(value);
+	return ms === undefined ? value : new Date(ms).toISOString();
 }
 
 function canonicalNumber(value: number): string {
@@ -51,7 +51,8 @@ export function canonicalJson(value: unknown): string {
 
 function canonicalObject(value: RecordData, skip?: ReadonlySet<string>): string {
 	const fields = Object.keys(value)
-		.filter((f) => value[f] !== undefined && !(skip && skip.has(f)))
+		// null and absent are the same data: one system's NULL column is another's missing field.
+		.filter((f) => value[f] !== undefined && value[f] !== null && !(skip && skip.has(f)))
 		.sort();
 	let out = '{';
 	for (let i = 0; i < fields.length; i++) {

@@ -10,10 +10,12 @@ export function toCheckedKey(
 ): CheckedKey {
 	const records: CheckedKey['records'] = {};
 	const updatedAt: CheckedKey['updatedAt'] = {};
+	const deleted: CheckedKey['deleted'] = {};
 	for (const s of systems) {
 		const r = check.records[s];
 		records[s] = r ? (JSON.parse(JSON.stringify(r.data)) as CheckedKey['records'][string]) : null;
 		updatedAt[s] = isoOrNull(r?.updatedAt);
+		deleted[s] = r?.deleted ?? false;
 	}
 	return {
 		key: check.key,
@@ -24,6 +26,7 @@ export function toCheckedKey(
 		systems,
 		states: { ...check.states },
 		records,
+		deleted,
 		updatedAt,
 		conflictFields: [...check.conflictFields],
 		changedFields: Object.fromEntries(

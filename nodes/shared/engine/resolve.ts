@@ -1,6 +1,6 @@
 import { canonicalJson, isEmptyValue, type Json, type RecordData, sameValue } from './canonical';
 import type { Basis, ConflictType, KeyKind, SystemState } from './check';
-import { parseTimestamp } from './time';
+import { parseTimestamp, readTimestamp } from './time';
 
 export const STRATEGIES = [
 	'lastWriterWins',
@@ -34,6 +34,8 @@ export interface CheckedKey {
 	states: Record<string, SystemState>;
 	/** null where the system has no record. */
 	records: Record<string, RecordData | null>;
+	/** Systems whose record is a tombstone, whatever state the check gave it. */
+	deleted: Record<string, boolean>;
 	/** ISO updated-at per system, null where unknown. */
 	updatedAt: Record<string, string | null>;
 	conflictFields: string[];
@@ -98,12 +100,13 @@ interface Ctx {
 
 const copy = <T>(value: T): T =>
 	value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
-const isDeleted = (ctx: Ctx, system: string) => {
-	const state = ctx.input.states[system];
-	return state === 'deleted' || (state !== 'missing' && ctx.input.records[system] === null);
-};
+const isDeleted = (ctx: Ctx, system: string) =>
+	ctx.input.states[system] === 'deleted' || ctx.input.deleted?.[system] === true;
+/** Systems holding a live record, in the deterministic tie-break order. */
 const live = (ctx: Ctx, systems: string[]) =>
-	systems.filter((s) => ctx.input.records[s] !== null && !isDeleted(ctx, s));
+	ctx.order.filter(
+		(s) => systems.includes(s) && ctx.input.records[s] !== null && !isDeleted(ctx, s),
+	);
 
 function tieOrder(input: CheckedKey, priority: string[]): string[] {
 	const order = priority.filter((s) => input.systems.includes(s));
@@ -117,16 +120,26 @@ function timeOf(ctx: Ctx, system: string): number {
 	return t === null || t === undefined ? -Infinity : parseTimestamp(t)!;
 }
 
+/**
+ * Picks one system by a record rule. For a record, the source wins whatever its state (it is the
+ * system of record); for a field (onlyAmong), only a system that holds the field can win.
+ */
 function pick(
 	rule: SecondaryRule,
 	among: string[],
 	ctx: Ctx,
+	onlyAmong = false,
 ): { winner: string; tieBreak?: Audit['tieBreak'] } {
 	const ordered = ctx.order.filter((s) => among.includes(s));
 	const { input, options } = ctx;
 	if (rule === 'sourceWins') {
-		if (input.states[input.sourceSystem] !== 'missing') return { winner: input.sourceSystem };
-		ctx.notes.push(`source ${input.sourceSystem} has no record: fell back to lastWriterWins`);
+		const source = input.sourceSystem;
+		if (onlyAmong ? among.includes(source) : input.states[source] !== 'missing') {
+			return { winner: source };
+		}
+		ctx.notes.push(
+			`source ${source} has no ${onlyAmong ? 'live value' : 'record'}: fell back to lastWriterWins`,
+		);
 	}
 	if (rule === 'systemPriority') {
 		const first = options.priority.find((s) => ordered.includes(s));
@@ -159,7 +172,8 @@ function pick(
 
 function comparable(values: unknown[]): ((v: unknown) => number | string) | undefined {
 	if (values.every((v) => typeof v === 'number')) return (v) => v as number;
-	if (values.every((v) => typeof v === 'string' && !Number.isNaN(Date.parse(v as string)))) {
+	// Strict: only what parseTimestamp reads is a timestamp; "Gold 1" is text.
+	if (values.every((v) => typeof v === 'string' && readTimestamp(v).ms !== undefined)) {
 		return (v) => parseTimestamp(v)!;
 	}
 	if (values.every((v) => typeof v === 'string')) return (v) => v as string;
@@ -245,7 +259,7 @@ function applyFieldRule(
 				: { value: valueOf(recordWinner), from: [recordWinner] };
 		}
 		default: {
-			const { winner } = pick(rule, holders, ctx);
+			const { winner } = pick(rule, holders, ctx, true);
 			return { value: valueOf(winner), from: [winner] };
 		}
 	}
@@ -253,14 +267,13 @@ function applyFieldRule(
 
 function losingValues(ctx: Ctx, record: RecordData | null): Record<string, Record<string, Json>> {
 	const losers: Record<string, Record<string, Json>> = {};
-	for (const system of ctx.input.systems) {
+	for (const system of ctx.order) {
 		const held = ctx.input.records[system];
-		if (held === null || held === undefined) continue;
 		const lost: Record<string, Json> = {};
 		if (isDeleted(ctx, system)) {
-			if (record !== null)
-				lost[ctx.input.states[system] === 'deleted' ? '(deleted)' : '(tombstone)'] = true;
-		} else {
+			// A delete (tombstone or, with missingMeansDeleted, absence) that loses is a loss too.
+			if (record !== null) lost['(deleted)'] = true;
+		} else if (held !== null && held !== undefined) {
 			const fields = new Set([...Object.keys(held), ...Object.keys(record ?? {})]);
 			for (const f of [...fields].sort()) {
 				if (ctx.ignored.has(f)) continue;
@@ -275,7 +288,7 @@ function losingValues(ctx: Ctx, record: RecordData | null): Record<string, Recor
 
 function fieldsOf(ctx: Ctx, systems: string[], extra?: Record<string, unknown>): string[] {
 	const fields = new Set<string>(extra ? Object.keys(extra) : []);
-	for (const s of systems) for (const f of Object.keys(ctx.input.records[s]!)) fields.add(f);
+	for (const s of systems) for (const f of Object.keys(ctx.input.records[s] ?? {})) fields.add(f);
 	return [...fields].filter((f) => !ctx.ignored.has(f)).sort();
 }
 
@@ -290,10 +303,14 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 	const fieldWinners: Record<string, FieldWinner> = {};
 	const holders = live(ctx, input.systems);
 	for (const field of fieldsOf(ctx, contenders, baseValues)) {
-		const changers = contenders.filter(
-			(s) => !sameValue(input.records[s]![field], baseValues[field]),
+		const changers = ctx.order.filter(
+			(s) => contenders.includes(s) && !sameValue(input.records[s]![field], baseValues[field]),
 		);
-		let value: unknown = baseValues[field];
+		// Nobody changed it: keep the spelling a system holds, not the base's canonical form.
+		const keeper = [lead, ...holders].find((s) =>
+			sameValue(input.records[s]![field], baseValues[field]),
+		);
+		let value: unknown = keeper ? input.records[keeper]![field] : baseValues[field];
 		if (changers.length > 0) {
 			const distinct = new Set(changers.map((s) => canonicalJson(input.records[s]![field])));
 			const rule = options.fieldRules[field];
@@ -329,6 +346,16 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
  * review. Pure and deterministic: the same input gives the same result anywhere.
  */
 export function resolveKey(input: CheckedKey, options: ResolveOptions): Resolution {
+	const known = (value: string, allowed: readonly string[], field: string, what: string) => {
+		if (!allowed.includes(value)) {
+			throw new ResolveError(`unknown ${what} "${value}": use one of ${allowed.join(', ')}`, field);
+		}
+	};
+	known(options.strategy, STRATEGIES, 'strategy', 'strategy');
+	known(options.secondary, SECONDARY_RULES, 'secondaryRule', 'secondary rule');
+	for (const [field, rule] of Object.entries(options.fieldRules)) {
+		known(rule, FIELD_RULES, field, `rule for field "${field}"`);
+	}
 	const ctx: Ctx = {
 		input,
 		options,
@@ -356,9 +383,8 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 	if (options.strategy === 'manualReview')
 		return { review: true, reason: 'strategy is manual review' };
 
-	let contenders = input.systems.filter((s) => CHANGED.has(input.states[s]));
-	if (contenders.length === 0)
-		contenders = input.systems.filter((s) => input.states[s] !== 'missing');
+	let contenders = ctx.order.filter((s) => CHANGED.has(input.states[s]));
+	if (contenders.length === 0) contenders = ctx.order.filter((s) => input.states[s] !== 'missing');
 	const liveContenders = live(ctx, contenders);
 
 	let record: RecordData | null;

@@ -7,8 +7,16 @@ const ISO =
 
 export class TimestampError extends Error {}
 
+/** Date.UTC with years 0-99 taken literally (Date.UTC reads them as 1900-1999). */
+function utc(year: number, month: number, day: number, h = 0, mi = 0, s = 0, ms = 0): number {
+	const date = new Date(0);
+	date.setUTCFullYear(year, month, day);
+	date.setUTCHours(h, mi, s, ms);
+	return date.getTime();
+}
+
 function daysInMonth(year: number, month: number): number {
-	return new Date(Date.UTC(year, month, 0)).getUTCDate();
+	return new Date(utc(year, month, 0)).getUTCDate();
 }
 
 function fromEpoch(value: number): number {
@@ -29,15 +37,17 @@ function fromIso(text: string): number {
 		throw new TimestampError(`"${text}" has no such time of day`);
 	}
 	const ms = Number(frac.padEnd(3, '0').slice(0, 3));
-	let utc = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), ms);
+	let instant = utc(year, month - 1, day, Number(h), Number(mi), Number(s), ms);
 	// A timestamp without a zone is read as UTC, never as this machine's local time.
 	if (zone && zone.toUpperCase() !== 'Z') {
 		const sign = zone[0] === '-' ? -1 : 1;
 		const digits = zone.slice(1).replace(':', '');
-		const offset = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
-		utc -= sign * offset * 60_000;
+		const hours = Number(digits.slice(0, 2));
+		const minutes = Number(digits.slice(2, 4) || '0');
+		if (hours > 23 || minutes > 59) throw new TimestampError(`"${text}" has no such zone offset`);
+		instant -= sign * (hours * 60 + minutes) * 60_000;
 	}
-	return utc;
+	return instant;
 }
 
 /**
