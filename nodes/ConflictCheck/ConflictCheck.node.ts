@@ -6,6 +6,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { systemCredentials } from '../shared/systems';
 import { execute } from './execute';
 import { configuredInputs, properties } from './properties';
 
@@ -26,6 +27,7 @@ export class ConflictCheck implements INodeType {
 		requiredInputs: 1,
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Conflicts', 'Changes', 'Summary'],
+		credentials: systemCredentials({ systemsFrom: ['http'] }),
 		properties,
 	};
 

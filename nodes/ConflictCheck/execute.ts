@@ -21,6 +21,12 @@ import {
 } from '../shared/engine';
 import { errorItem, toNodeError } from '../shared/errors';
 import { baseSlot, getPath, readRecordSpec, splitList } from '../shared/params';
+import { listRecords, lookupRecords } from '../shared/recordsApi';
+import { connectedSystems, requireSystems } from '../shared/systems';
+import { DEFAULT_RETRY, newStats } from '../shared/transport';
+
+/** Up to this many source keys, other systems are read by key; past it, page by page. */
+const BY_KEY_LIMIT = 5000;
 
 type BaseSource = 'staticData' | 'input' | 'none';
 
@@ -100,7 +106,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const started = Date.now();
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const source = String(this.getNodeParameter('sourceSystem', 0)).trim();
-	const others = splitList(this.getNodeParameter('otherSystems', 0, ''));
+	const overHttp = this.getNodeParameter('systemsFrom', 0, 'inputs') === 'http';
+	const others = splitList(this.getNodeParameter(overHttp ? 'httpSystems' : 'otherSystems', 0, ''));
 	const systemNames = [source, ...others];
 	const spec: RecordSpec = readRecordSpec(this, 0);
 	if (spec.keyFields.length === 0) {
@@ -131,16 +138,55 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		),
 	);
 	systems.push(indexed.system);
-	others.forEach((name, n) => {
-		const items = this.getInputData(n + 1) ?? [];
-		const result = indexRecords(
-			items.map((item) => item.json),
-			spec,
-			{ system: name, inputIndex: n + 1 },
+	const stats = newStats();
+	if (overHttp) {
+		const connections = requireSystems(this, await connectedSystems(this), others, 'Other Systems');
+		const scope = this.getNodeParameter('scope', 0, 'source') as string;
+		const readBy = this.getNodeParameter('readBy', 0, 'auto') as string;
+		const byKey =
+			scope === 'source' &&
+			(readBy === 'key' || (readBy === 'auto' && indexed.system.order.length <= BY_KEY_LIMIT));
+		const fetched = await Promise.all(
+			connections.map(async (system) => {
+				try {
+					return byKey
+						? await lookupRecords(this, system, indexed.system.order, DEFAULT_RETRY, stats, 4)
+						: await listRecords(this, system, DEFAULT_RETRY, stats);
+				} catch (error) {
+					throw new NodeOperationError(
+						this.getNode(),
+						`Reading ${system.name}: ${(error as Error).message}`,
+						{
+							description:
+								'Nothing was written. Check the system and its credential, then run the sync again.',
+						},
+					);
+				}
+			}),
 		);
-		errors.push(...result.errors);
-		systems.push(result.system);
-	});
+		connections.forEach((system, n) => {
+			const result = indexRecords(fetched[n], spec, {
+				system: system.name,
+				label: (i) => `record ${i} read over HTTP`,
+			});
+			// A bad remote record has no input item: its error is paired with the first source item.
+			errors.push(
+				...result.errors.map((e) => new SyncInputError(e.message, 0, e.field, e.system, 0, e.key)),
+			);
+			systems.push(result.system);
+		});
+	} else {
+		others.forEach((name, n) => {
+			const items = this.getInputData(n + 1) ?? [];
+			const result = indexRecords(
+				items.map((item) => item.json),
+				spec,
+				{ system: name, inputIndex: n + 1 },
+			);
+			errors.push(...result.errors);
+			systems.push(result.system);
+		});
+	}
 
 	if (errors.length > 0 && !this.continueOnFail())
 		throw toNodeError(this, errors[0], errors.length - 1);
@@ -159,7 +205,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		baseSource === 'staticData' ? String(this.getNodeParameter('syncName', 0, 'default')) : '';
 	try {
 		if (baseSource === 'input') {
-			base = readBaseInput(this, this.getInputData(others.length + 1) ?? []);
+			base = readBaseInput(this, this.getInputData(overHttp ? 1 : others.length + 1) ?? []);
 			baseNote = `base input (${base.entries.size} keys)`;
 		} else if (baseSource === 'staticData' && !manual) {
 			base = baseFromStored(this.getWorkflowStaticData('global')[baseSlot(syncName)]);
@@ -221,11 +267,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		if (sourceRecord) pairedItem = { item: src.origin[sourceRecord.itemIndex] };
 		else {
 			const n = systems.findIndex((s) => check.records[s.name]);
-			pairedItem = { item: check.records[systems[n].name]!.itemIndex, input: n };
+			pairedItem = overHttp
+				? { item: 0 }
+				: { item: check.records[systems[n].name]!.itemIndex, input: n };
 		}
 		const json = {
 			syncId,
-			...toCheckedKey(check, systemNames, ignoredList),
+			...toCheckedKey(check, systemNames, ignoredList, spec),
 		} as unknown as IDataObject;
 		(check.kind === 'conflict' ? conflicts : changes).push({ json, pairedItem });
 	}
@@ -245,6 +293,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 						: null,
 			counts: { ...result.counts, rejected: errors.length } as unknown as IDataObject,
 			durationMs: Date.now() - started,
+			...(overHttp ? { transport: { ...stats } } : {}),
 			checkedAt: new Date(started).toISOString(),
 		},
 		pairedItem: sourceItems.map((_, item) => ({ item })),

@@ -1,10 +1,11 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
 import { recordSpecProperties, staticDataNotice, syncNameProperty } from '../shared/descriptions';
+import { connectedSystemsProperty } from '../shared/systems';
 
 /** One input per system, in the order named, after the source; the base input last. */
 export const configuredInputs = (parameters: INodeParameters) => {
-	const others = String(parameters.otherSystems ?? '')
+	const others = String(parameters.systemsFrom === 'http' ? '' : (parameters.otherSystems ?? ''))
 		.split(',')
 		.map((name) => name.trim())
 		.filter(Boolean);
@@ -41,6 +42,25 @@ export const properties: INodeProperties[] = [
 			'Leave empty when each source item is one record. Otherwise the path of an array of records inside each source item, such as a webhook payload.',
 	},
 	{
+		displayName: 'Other Systems From',
+		name: 'systemsFrom',
+		type: 'options',
+		noDataExpression: true,
+		default: 'inputs',
+		options: [
+			{
+				name: 'Node Inputs',
+				value: 'inputs',
+				description: 'Each other system’s records arrive on an input, read by any n8n node',
+			},
+			{
+				name: 'HTTP (Data Sync System Credentials)',
+				value: 'http',
+				description: 'This node reads each other system’s current records over HTTP',
+			},
+		],
+	},
+	{
 		displayName: 'Other Systems',
 		name: 'otherSystems',
 		type: 'string',
@@ -49,6 +69,35 @@ export const properties: INodeProperties[] = [
 		placeholder: 'e.g. crm, warehouse',
 		description:
 			'Comma-separated names of the other systems. Each gets its own input, in this order, carrying that system’s current records.',
+		displayOptions: { show: { systemsFrom: ['inputs'] } },
+	},
+	{
+		displayName: 'Other Systems',
+		name: 'httpSystems',
+		type: 'string',
+		default: 'system_b, system_c',
+		placeholder: 'e.g. system_b, system_c',
+		displayOptions: { show: { systemsFrom: ['http'] } },
+		description:
+			'Systems to read over HTTP: comma-separated names, or an expression giving an array. Each needs a Data Sync System credential with that System Name.',
+	},
+	connectedSystemsProperty({ systemsFrom: ['http'] }),
+	{
+		displayName: 'Read Records',
+		name: 'readBy',
+		type: 'options',
+		default: 'auto',
+		displayOptions: { show: { systemsFrom: ['http'] } },
+		options: [
+			{
+				name: 'Automatic',
+				value: 'auto',
+				description:
+					'By key when the source has at most 5,000 keys, else every record page by page',
+			},
+			{ name: 'By Key', value: 'key', description: 'Look up only the source’s keys' },
+			{ name: 'Every Record', value: 'page', description: 'Page through the whole collection' },
+		],
 	},
 	...recordSpecProperties,
 	{

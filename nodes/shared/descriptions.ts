@@ -64,3 +64,11 @@ export const staticDataNotice: INodeProperties = {
 	default: '',
 	displayOptions: { show: { baseSource: ['staticData'] } },
 };
+
+export const recordSpecNotice: INodeProperties = {
+	displayName:
+		'Records are compared by the fingerprint Conflict Check computed, with the same ignored fields, so nothing here needs to repeat its key or field settings.',
+	name: 'recordSpecNotice',
+	type: 'notice',
+	default: '',
+};

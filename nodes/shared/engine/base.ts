@@ -69,3 +69,19 @@ export function baseEntryFor(
 	}
 	return { fingerprint, values };
 }
+
+/**
+ * Advances a base with the keys that validated; every other key keeps its last validated state.
+ * Returns the new stored form; past maxKeys it throws before anything is committed.
+ */
+export function advanceBase(
+	stored: unknown,
+	validated: Map<string, BaseEntry>,
+	watermark: number,
+	maxKeys: number,
+): StoredBase {
+	const base = baseFromStored(stored) ?? emptyBase();
+	for (const [key, entry] of validated) base.entries.set(key, entry);
+	base.watermark = watermark;
+	return baseToStored(base, maxKeys);
+}

@@ -72,7 +72,8 @@ export function keyValues(key: string, keyFields: string[]): Record<string, stri
 	return Object.fromEntries(keyFields.map((f, i) => [f, parts[i]]));
 }
 
-function isTombstone(value: unknown): boolean {
+/** Whether a tombstone field's value marks a delete (true, a deletion time, 1, "true"). */
+export function isTombstone(value: unknown): boolean {
 	if (value === undefined || value === null || value === false || value === 0 || value === '')
 		return false;
 	return value !== 'false' && value !== '0';

@@ -7,6 +7,8 @@ export function toCheckedKey(
 	check: KeyCheck,
 	systems: string[],
 	ignoredFields: readonly string[],
+	/** How records are read, so later nodes need not repeat it. */
+	fields: { keyFields?: string[]; versionField?: string; tombstoneField?: string } = {},
 ): CheckedKey {
 	const records: CheckedKey['records'] = {};
 	const updatedAt: CheckedKey['updatedAt'] = {};
@@ -36,5 +38,8 @@ export function toCheckedKey(
 		reason: check.reason,
 		base: check.baseEntry ? JSON.parse(JSON.stringify(check.baseEntry)) : null,
 		ignoredFields: [...ignoredFields],
+		...(fields.keyFields ? { keyFields: [...fields.keyFields] } : {}),
+		...(fields.versionField ? { versionField: fields.versionField } : {}),
+		...(fields.tombstoneField ? { tombstoneField: fields.tombstoneField } : {}),
 	};
 }

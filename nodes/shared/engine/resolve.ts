@@ -46,6 +46,10 @@ export interface CheckedKey {
 	base: { fingerprint: string; values?: Record<string, Json> } | null;
 	/** Fields not compared (key, updated-at, version, tombstone, ignores). */
 	ignoredFields: string[];
+	keyFields?: string[];
+	/** The record field holding each system's version (If-Match on writes). */
+	versionField?: string;
+	tombstoneField?: string;
 }
 
 export interface ResolveOptions {

@@ -1,0 +1,460 @@
+/**
+ * Persistent record store of one demo system: one SQLite file per system (node:sqlite, WAL).
+ *
+ * Tables
+ *   records      id (TEXT, primary key) + the client's fields (JSON) + server-managed version,
+ *                updated_ms, deleted, deleted_ms
+ *   idempotency  idempotency key -> fingerprint of the request + the first answer
+ *   writes       the applied-write log (one row per write actually applied)
+ *
+ * Everything a request changes (records, the write log, the idempotency answer) is written in
+ * one SQLite transaction, so a write is either fully applied or not at all, whatever happens to
+ * the connection afterwards.
+ *
+ * Erasable TypeScript only (Node 24 runs this file directly): no enums, namespaces or
+ * constructor parameter properties.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+
+export type JsonObject = Record<string, unknown>;
+
+/** Fields the server owns: a client-sent value is ignored, never stored as given. */
+export const SERVER_FIELDS: readonly string[] = ['version', 'updated_at', '_deleted', 'deleted_at'];
+
+export interface StoredRecord {
+	id: string;
+	/** The client's fields, without `id` and without server-managed fields, in the order given. */
+	fields: JsonObject;
+	version: number;
+	updatedMs: number;
+	deleted: boolean;
+	deletedMs: number | null;
+}
+
+/** One write as the server understands it (from PUT, DELETE or a batch operation). */
+export interface WriteOp {
+	op: 'upsert' | 'delete';
+	id: string;
+	/** upsert only: the record's fields (server fields and `id` are dropped before storing). */
+	record?: JsonObject;
+	/** Required stored version, or '*' = "a live record exists". */
+	ifMatch?: number | '*';
+	/** upsert only: fail with 412 when a live record exists. */
+	ifNoneMatch?: boolean;
+	idempotencyKey?: string;
+}
+
+/** The answer to one write; stored as-is under its idempotency key. */
+export interface OpResult {
+	status: number;
+	data?: JsonObject;
+	error?: string;
+	current_version?: number | null;
+}
+
+export interface ListOptions {
+	/** Return ids strictly after this one (the decoded cursor). */
+	after?: string;
+	limit: number;
+	/** Only records with updated_at strictly greater than this (epoch ms). */
+	sinceMs?: number;
+	includeDeleted: boolean;
+}
+
+export interface WriteLogEntry {
+	id: string;
+	op: 'upsert' | 'delete';
+	version: number;
+	idempotency_key: string | null;
+	at: string;
+}
+
+interface RecordRow {
+	id: string;
+	fields: string;
+	version: number;
+	updated_ms: number;
+	deleted: number;
+	deleted_ms: number | null;
+}
+
+interface IdempotencyRow {
+	kind: string;
+	fingerprint: string;
+	response: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+	id TEXT NOT NULL PRIMARY KEY,
+	fields TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	updated_ms INTEGER NOT NULL,
+	deleted INTEGER NOT NULL DEFAULT 0,
+	deleted_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS records_updated ON records (updated_ms);
+CREATE TABLE IF NOT EXISTS idempotency (
+	key TEXT NOT NULL PRIMARY KEY,
+	kind TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	response TEXT NOT NULL,
+	created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS writes (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	id TEXT NOT NULL,
+	op TEXT NOT NULL,
+	version INTEGER NOT NULL,
+	idempotency_key TEXT,
+	at_ms INTEGER NOT NULL
+);
+`;
+
+/** JSON with object keys sorted at every level: equal data gives equal text. */
+export function canonicalJson(value: unknown): string {
+	if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+	if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+	const obj = value as JsonObject;
+	const keys = Object.keys(obj)
+		.filter((k) => obj[k] !== undefined)
+		.sort();
+	return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+export function sha256(text: string): string {
+	return createHash('sha256').update(text).digest('hex');
+}
+
+/** The record's client fields: drops `id` and every server-managed field. */
+export function clientFields(record: JsonObject): JsonObject {
+	const out: JsonObject = {};
+	for (const [k, v] of Object.entries(record)) {
+		if (k === 'id' || SERVER_FIELDS.includes(k) || v === undefined) continue;
+		out[k] = v;
+	}
+	return out;
+}
+
+/** Fingerprint of a write for idempotency: same key + different fingerprint -> 422. */
+export function writeFingerprint(op: WriteOp): string {
+	return sha256(
+		canonicalJson({
+			op: op.op,
+			id: op.id,
+			record: op.op === 'upsert' ? clientFields(op.record ?? {}) : null,
+			if_match: op.ifMatch ?? null,
+			if_none_match: op.op === 'upsert' ? op.ifNoneMatch === true : null,
+		}),
+	);
+}
+
+export function toRecord(row: StoredRecord): JsonObject {
+	const out: JsonObject = { id: row.id, ...row.fields };
+	out.version = row.version;
+	out.updated_at = new Date(row.updatedMs).toISOString();
+	if (row.deleted) {
+		out._deleted = true;
+		out.deleted_at = new Date(row.deletedMs ?? row.updatedMs).toISOString();
+	}
+	return out;
+}
+
+function fromRow(row: RecordRow): StoredRecord {
+	return {
+		id: row.id,
+		fields: JSON.parse(row.fields) as JsonObject,
+		version: Number(row.version),
+		updatedMs: Number(row.updated_ms),
+		deleted: Number(row.deleted) === 1,
+		deletedMs: row.deleted_ms === null ? null : Number(row.deleted_ms),
+	};
+}
+
+export class SystemStore {
+	readonly file: string;
+	private db: DatabaseSync;
+	private txDepth = 0;
+	/** Last timestamp handed out: stamps are strictly increasing within a system. */
+	private lastMs = 0;
+	private stmts: {
+		get: StatementSync;
+		insert: StatementSync;
+		update: StatementSync;
+		logWrite: StatementSync;
+		getKey: StatementSync;
+		putKey: StatementSync;
+		lookup: StatementSync;
+		countLive: StatementSync;
+		countDeleted: StatementSync;
+		countWrites: StatementSync;
+	};
+
+	constructor(file: string) {
+		this.file = file;
+		if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+		this.db = new DatabaseSync(file);
+		this.db.exec('PRAGMA journal_mode = WAL');
+		this.db.exec('PRAGMA synchronous = NORMAL');
+		this.db.exec('PRAGMA busy_timeout = 5000');
+		this.db.exec(SCHEMA);
+		this.stmts = {
+			get: this.db.prepare('SELECT * FROM records WHERE id = ?'),
+			insert: this.db.prepare(
+				'INSERT INTO records (id, fields, version, updated_ms, deleted, deleted_ms) VALUES (?, ?, ?, ?, ?, ?)',
+			),
+			update: this.db.prepare(
+				'UPDATE records SET fields = ?, version = ?, updated_ms = ?, deleted = ?, deleted_ms = ? WHERE id = ?',
+			),
+			logWrite: this.db.prepare(
+				'INSERT INTO writes (id, op, version, idempotency_key, at_ms) VALUES (?, ?, ?, ?, ?)',
+			),
+			getKey: this.db.prepare('SELECT kind, fingerprint, response FROM idempotency WHERE key = ?'),
+			putKey: this.db.prepare(
+				'INSERT INTO idempotency (key, kind, fingerprint, response, created_ms) VALUES (?, ?, ?, ?, ?)',
+			),
+			lookup: this.db.prepare(
+				'SELECT * FROM records WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
+			),
+			countLive: this.db.prepare('SELECT COUNT(*) AS n FROM records WHERE deleted = 0'),
+			countDeleted: this.db.prepare('SELECT COUNT(*) AS n FROM records WHERE deleted = 1'),
+			countWrites: this.db.prepare('SELECT COUNT(*) AS n FROM writes'),
+		};
+		const max = this.db.prepare('SELECT MAX(updated_ms) AS m FROM records').get() as
+			| { m: number | null }
+			| undefined;
+		this.lastMs = Number(max?.m ?? 0);
+	}
+
+	close(): void {
+		if (this.db.isOpen) this.db.close();
+	}
+
+	/** The system's clock: ms since epoch, strictly increasing across writes. */
+	stamp(): number {
+		let now = Date.now();
+		if (now <= this.lastMs) now = this.lastMs + 1;
+		this.lastMs = now;
+		return now;
+	}
+
+	/** Runs fn in a transaction (a savepoint when nested); rolls back if it throws. */
+	transaction<T>(fn: () => T): T {
+		const depth = this.txDepth;
+		const sp = `sp${depth}`;
+		this.db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${sp}`);
+		this.txDepth++;
+		try {
+			const out = fn();
+			this.txDepth--;
+			this.db.exec(depth === 0 ? 'COMMIT' : `RELEASE ${sp}`);
+			return out;
+		} catch (err) {
+			this.txDepth--;
+			this.db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
+			throw err;
+		}
+	}
+
+	get(id: string): StoredRecord | undefined {
+		const row = this.stmts.get.get(id) as RecordRow | undefined;
+		return row ? fromRow(row) : undefined;
+	}
+
+	list(options: ListOptions): { records: StoredRecord[]; more: boolean } {
+		const where: string[] = [];
+		const params: Array<string | number> = [];
+		if (options.after !== undefined) {
+			where.push('id > ?');
+			params.push(options.after);
+		}
+		if (options.sinceMs !== undefined) {
+			where.push('updated_ms > ?');
+			params.push(options.sinceMs);
+		}
+		if (!options.includeDeleted) where.push('deleted = 0');
+		const sql =
+			'SELECT * FROM records' +
+			(where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+			' ORDER BY id LIMIT ?';
+		params.push(options.limit + 1);
+		const rows = this.db.prepare(sql).all(...params) as unknown as RecordRow[];
+		const more = rows.length > options.limit;
+		return { records: rows.slice(0, options.limit).map(fromRow), more };
+	}
+
+	/** Found records only (tombstones included), in the order of the first occurrence of each key. */
+	lookup(ids: string[]): StoredRecord[] {
+		const unique = [...new Set(ids)];
+		if (unique.length === 0) return [];
+		const rows = this.stmts.lookup.all(JSON.stringify(unique)) as unknown as RecordRow[];
+		const byId = new Map(rows.map((r) => [r.id, fromRow(r)]));
+		const out: StoredRecord[] = [];
+		for (const id of unique) {
+			const rec = byId.get(id);
+			if (rec) out.push(rec);
+		}
+		return out;
+	}
+
+	counts(): { records: number; tombstones: number; appliedWrites: number } {
+		const n = (s: StatementSync) => Number((s.get() as { n: number }).n);
+		return {
+			records: n(this.stmts.countLive),
+			tombstones: n(this.stmts.countDeleted),
+			appliedWrites: n(this.stmts.countWrites),
+		};
+	}
+
+	writeLog(after = 0, limit = 100000): WriteLogEntry[] {
+		const rows = this.db
+			.prepare(
+				'SELECT id, op, version, idempotency_key, at_ms FROM writes WHERE seq > ? ORDER BY seq LIMIT ?',
+			)
+			.all(after, limit) as unknown as Array<{
+			id: string;
+			op: 'upsert' | 'delete';
+			version: number;
+			idempotency_key: string | null;
+			at_ms: number;
+		}>;
+		return rows.map((r) => ({
+			id: r.id,
+			op: r.op,
+			version: Number(r.version),
+			idempotency_key: r.idempotency_key,
+			at: new Date(Number(r.at_ms)).toISOString(),
+		}));
+	}
+
+	/** A stored idempotent answer, or undefined when the key is new. */
+	getIdempotent(key: string): IdempotencyRow | undefined {
+		return this.stmts.getKey.get(key) as IdempotencyRow | undefined;
+	}
+
+	putIdempotent(key: string, kind: string, fingerprint: string, response: unknown): void {
+		this.stmts.putKey.run(key, kind, fingerprint, JSON.stringify(response), Date.now());
+	}
+
+	/**
+	 * Applies one write with its idempotency key (call inside a transaction). A key seen before
+	 * returns the first answer (replayed, nothing written); the same key with a different request
+	 * answers 422 (nothing written, nothing stored).
+	 */
+	applyWrite(op: WriteOp): OpResult & { replayed?: boolean } {
+		if (op.idempotencyKey !== undefined) {
+			const fingerprint = writeFingerprint(op);
+			const seen = this.getIdempotent(op.idempotencyKey);
+			if (seen) {
+				if (seen.kind !== 'op' || seen.fingerprint !== fingerprint) {
+					return {
+						status: 422,
+						error: 'idempotency key already used with a different request',
+					};
+				}
+				return { ...(JSON.parse(seen.response) as OpResult), replayed: true };
+			}
+			const result = this.transaction(() => {
+				const r = this.applyUnkeyed(op);
+				this.putIdempotent(op.idempotencyKey as string, 'op', fingerprint, r);
+				return r;
+			});
+			return result;
+		}
+		return this.transaction(() => this.applyUnkeyed(op));
+	}
+
+	private applyUnkeyed(op: WriteOp): OpResult {
+		const current = this.get(op.id);
+		const live = current !== undefined && !current.deleted;
+		if (op.ifMatch !== undefined) {
+			const ok = op.ifMatch === '*' ? live : current !== undefined && current.version === op.ifMatch;
+			if (!ok) {
+				return {
+					status: 412,
+					error: 'version mismatch',
+					current_version: current ? current.version : null,
+				};
+			}
+		}
+		if (op.op === 'upsert') {
+			if (op.ifNoneMatch && live) {
+				return { status: 412, error: 'record exists', current_version: current.version };
+			}
+			const fields = clientFields(op.record ?? {});
+			const now = this.stamp();
+			const version = current ? current.version + 1 : 1;
+			if (current) {
+				this.stmts.update.run(JSON.stringify(fields), version, now, 0, null, op.id);
+			} else {
+				this.stmts.insert.run(op.id, JSON.stringify(fields), version, now, 0, null);
+			}
+			this.stmts.logWrite.run(op.id, 'upsert', version, op.idempotencyKey ?? null, now);
+			const stored: StoredRecord = {
+				id: op.id,
+				fields,
+				version,
+				updatedMs: now,
+				deleted: false,
+				deletedMs: null,
+			};
+			// 201 when the record did not exist as a live record (new, or revived from a tombstone).
+			return { status: live ? 200 : 201, data: toRecord(stored) };
+		}
+		// delete
+		if (!current) return { status: 404, error: 'not found' };
+		if (current.deleted) return { status: 200, data: toRecord(current) }; // no-op
+		const now = this.stamp();
+		const version = current.version + 1;
+		this.stmts.update.run(JSON.stringify(current.fields), version, now, 1, now, op.id);
+		this.stmts.logWrite.run(op.id, 'delete', version, op.idempotencyKey ?? null, now);
+		return {
+			status: 200,
+			data: toRecord({ ...current, version, updatedMs: now, deleted: true, deletedMs: now }),
+		};
+	}
+
+	/**
+	 * Admin seeding: writes records directly (versioned, stamped, not in the write log).
+	 * `_deleted: true` stores a tombstone; an `updated_at` in the past is kept (so demo data can
+	 * carry realistic edit times), anything else is stamped now.
+	 */
+	seed(records: JsonObject[]): number {
+		return this.transaction(() => {
+			for (const rec of records) {
+				const id = normalizeId(rec.id);
+				if (id === undefined) throw new Error('every seed record needs an id (string or number)');
+				const current = this.get(id);
+				const version = current ? current.version + 1 : 1;
+				const given = typeof rec.updated_at === 'string' ? Date.parse(rec.updated_at) : NaN;
+				const now = Number.isFinite(given) && given <= Date.now() ? given : this.stamp();
+				const deleted = rec._deleted === true;
+				const fields = JSON.stringify(clientFields(rec));
+				if (current) {
+					this.stmts.update.run(fields, version, now, deleted ? 1 : 0, deleted ? now : null, id);
+				} else {
+					this.stmts.insert.run(id, fields, version, now, deleted ? 1 : 0, deleted ? now : null);
+				}
+			}
+			return records.length;
+		});
+	}
+
+	/** Wipes records, idempotency keys and the write log. */
+	reset(): void {
+		this.transaction(() => {
+			this.db.exec('DELETE FROM records; DELETE FROM idempotency; DELETE FROM writes;');
+		});
+	}
+}
+
+/** A record key: non-empty string, or a finite number stored as its string form. */
+export function normalizeId(value: unknown): string | undefined {
+	if (typeof value === 'string' && value.length > 0 && value.length <= 512) return value;
+	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+	return undefined;
+}

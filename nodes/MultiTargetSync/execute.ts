@@ -1,0 +1,262 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
+
+import {
+	PlanError,
+	planKey,
+	type PlannedSkip,
+	type PlannedWrite,
+	type ResolvedKey,
+	type SyncMode,
+} from '../shared/engine';
+import { splitList } from '../shared/params';
+import { writeRecords, type WriteOutcome } from '../shared/recordsApi';
+import { connectedSystems, requireSystems } from '../shared/systems';
+import { DEFAULT_RETRY, newStats, type RetryPolicy } from '../shared/transport';
+
+const SYNC_TYPES: Record<string, SyncMode> = {
+	bidirectional: 'bidirectional',
+	real_time: 'bidirectional',
+	realtime: 'bidirectional',
+	'real-time': 'bidirectional',
+	one_way: 'oneWay',
+	oneway: 'oneWay',
+	'one-way': 'oneWay',
+};
+
+export function readSyncType(
+	ctx: IExecuteFunctions,
+	i: number,
+): { syncType: string; mode: SyncMode } {
+	const raw = ctx.getNodeParameter('syncType', i, 'bidirectional');
+	const syncType = typeof raw === 'string' && raw.trim() ? raw.trim() : 'bidirectional';
+	const mode = SYNC_TYPES[syncType.toLowerCase()];
+	if (!mode) {
+		throw new NodeOperationError(ctx.getNode(), `Item ${i}: unknown sync type "${syncType}"`, {
+			itemIndex: i,
+			description: 'Field: sync_type. Use bidirectional, one_way or real_time.',
+		});
+	}
+	return { syncType, mode };
+}
+
+interface Planned {
+	itemIndex: number;
+	input: ResolvedKey;
+	writes: PlannedWrite[];
+	skips: PlannedSkip[];
+	syncType: string;
+	targets: string[];
+}
+
+function asResolvedKey(ctx: IExecuteFunctions, json: IDataObject, i: number): ResolvedKey {
+	for (const field of ['key', 'systems', 'states', 'records', 'resolvedDeleted', 'ignoredFields']) {
+		if (json[field] === undefined) {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`Item ${i} is not a Conflict Resolve result: field "${field}" is missing`,
+				{
+					itemIndex: i,
+					description: `Field: ${field}. Connect the Resolved output of a Conflict Resolve node.`,
+				},
+			);
+		}
+	}
+	return json as unknown as ResolvedKey;
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const started = Date.now();
+	const items = this.getInputData();
+	const action = this.getNodeParameter('writeMode', 0) as 'write' | 'dryRun' | 'planOnly';
+	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+	const optimistic = options.optimistic !== false;
+	const propagateDeletes = options.propagateDeletes !== false;
+
+	const results: INodeExecutionData[] = [];
+	const failed: INodeExecutionData[] = [];
+	const conflicts: INodeExecutionData[] = [];
+	const planned: Planned[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const input = asResolvedKey(this, items[i].json, i);
+			const { syncType, mode } = readSyncType(this, i);
+			const targets = splitList(this.getNodeParameter('targetSystems', i, ''));
+			if (targets.length === 0) {
+				throw new NodeOperationError(this.getNode(), `Item ${i}: no target systems`, {
+					itemIndex: i,
+					description: 'Field: target_systems',
+				});
+			}
+			const plan = planKey(input, { mode, targets, propagateDeletes, optimistic });
+			planned.push({ itemIndex: i, input, ...plan, syncType, targets });
+		} catch (error) {
+			const nodeError =
+				error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(this.getNode(), `Item ${i}: ${(error as Error).message}`, {
+							itemIndex: i,
+							description: error instanceof PlanError ? `Field: ${error.field}` : undefined,
+						});
+			if (!this.continueOnFail()) throw nodeError;
+			failed.push({
+				json: { error: nodeError.message, details: { description: nodeError.description ?? null } },
+				pairedItem: { item: i },
+			});
+		}
+	}
+
+	const allWrites = planned.flatMap((p) => p.writes);
+	if (action === 'planOnly') {
+		for (const p of planned) {
+			for (const w of p.writes) {
+				results.push({
+					json: {
+						syncId: p.input.syncId ?? null,
+						target: w.system,
+						...w,
+					} as unknown as IDataObject,
+					pairedItem: { item: p.itemIndex },
+				});
+			}
+		}
+		return [results, failed, conflicts];
+	}
+
+	const stats = newStats();
+	const outcomes = new Map<PlannedWrite, WriteOutcome>();
+	if (action === 'write' && allWrites.length > 0) {
+		const systems = await connectedSystems(this);
+		const bySystem = new Map<string, PlannedWrite[]>();
+		for (const w of allWrites) bySystem.set(w.system, [...(bySystem.get(w.system) ?? []), w]);
+		// Every named system must be known before anything is written.
+		const connections = requireSystems(this, systems, [...bySystem.keys()], 'target_systems');
+		const policy: RetryPolicy = {
+			...DEFAULT_RETRY,
+			maxAttempts: Number(options.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
+			timeoutMs: Number(options.timeoutMs ?? DEFAULT_RETRY.timeoutMs),
+		};
+		const versionField = planned.find((p) => p.input.versionField)?.input.versionField;
+		const perSystem = await Promise.all(
+			connections.map((system) =>
+				writeRecords(
+					this,
+					system,
+					bySystem.get(system.name)!,
+					{
+						batchSize: Number(options.batchSize ?? 100),
+						concurrency: Number(options.concurrency ?? 4),
+						versionField,
+					},
+					policy,
+					stats,
+				),
+			),
+		);
+		for (const o of perSystem.flat()) outcomes.set(o.write, o);
+	}
+
+	const counts = {
+		written: 0,
+		unchanged: 0,
+		skipped: 0,
+		failed: 0,
+		conflicts: 0,
+		planned: allWrites.length,
+	};
+	for (const p of planned) {
+		const base = {
+			syncId: p.input.syncId ?? null,
+			key: p.input.key,
+			sourceSystem: p.input.sourceSystem,
+			syncType: p.syncType,
+			targets: p.targets,
+			systems: p.input.systems,
+			strategy: p.input.audit?.strategy ?? null,
+			expected: p.input.resolvedDeleted ? null : p.input.resolved,
+			ignoredFields: p.input.ignoredFields,
+			keyFields: p.input.keyFields ?? null,
+			tombstoneField: p.input.tombstoneField ?? null,
+		};
+		for (const s of p.skips) {
+			counts[s.action === 'unchanged' ? 'unchanged' : 'skipped']++;
+			results.push({
+				json: {
+					...base,
+					system: s.system,
+					outcome: s.action,
+					action: s.action,
+					reason: s.reason,
+					expectedFingerprint: s.expectedFingerprint,
+				} as IDataObject,
+				pairedItem: { item: p.itemIndex },
+			});
+		}
+		for (const w of p.writes) {
+			const o = outcomes.get(w);
+			const common = {
+				...base,
+				system: w.system,
+				op: w.op,
+				idempotencyKey: w.idempotencyKey,
+				expectedFingerprint: w.expectedFingerprint,
+			};
+			if (!o) {
+				results.push({
+					json: {
+						...common,
+						outcome: 'planned',
+						action: `would ${w.op}`,
+						dryRun: true,
+					} as IDataObject,
+					pairedItem: { item: p.itemIndex },
+				});
+				continue;
+			}
+			const json = {
+				...common,
+				outcome: o.outcome,
+				action:
+					o.outcome === 'written'
+						? w.op === 'delete'
+							? 'deleted'
+							: w.op === 'create'
+								? 'created'
+								: 'updated'
+						: null,
+				status: o.status ?? null,
+				version: o.version ?? null,
+				attempts: o.attempts,
+				replayed: o.replayed ?? false,
+				...(o.reason ? { reason: o.reason } : {}),
+			} as IDataObject;
+			results.push({ json, pairedItem: { item: p.itemIndex } });
+			if (o.outcome === 'written') counts.written++;
+			else if (o.outcome === 'failed') {
+				counts.failed++;
+				failed.push({ json: { ...json }, pairedItem: { item: p.itemIndex } });
+			} else {
+				counts.conflicts++;
+				// The key goes back out as a conflict, with what the check saw, for review or a re-run.
+				conflicts.push({
+					json: {
+						...(p.input as unknown as IDataObject),
+						kind: 'conflict',
+						conflictType: 'concurrent_change',
+						reason: o.reason,
+						system: w.system,
+						currentVersion: o.currentVersion ?? null,
+					},
+					pairedItem: { item: p.itemIndex },
+				});
+			}
+		}
+	}
+	const phase = { action, durationMs: Date.now() - started, ...counts, transport: { ...stats } };
+	for (const item of results) item.json.syncPhase = phase;
+	return [results, failed, conflicts];
+}

@@ -1,0 +1,114 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { connectedSystemsProperty } from '../shared/systems';
+
+export const properties: INodeProperties[] = [
+	{
+		displayName:
+			'Feed it the Resolved output of Conflict Resolve. Each key is written only where a system does not already hold the resolved record.',
+		name: 'inputsNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Write Mode',
+		name: 'writeMode',
+		type: 'options',
+		noDataExpression: true,
+		default: 'write',
+		options: [
+			{
+				name: 'Dry Run',
+				value: 'dryRun',
+				description:
+					'Output the full plan (writes, unchanged and skipped) without writing anything',
+			},
+			{
+				name: 'Plan Only',
+				value: 'planOnly',
+				description: 'Output each planned write as an item, for writing with other n8n nodes',
+			},
+			{
+				name: 'Write',
+				value: 'write',
+				description: 'Write every change to the systems over HTTP',
+			},
+		],
+	},
+	{
+		displayName: 'Sync Type',
+		name: 'syncType',
+		type: 'string',
+		default: 'bidirectional',
+		placeholder: 'e.g. bidirectional, one_way, real_time',
+		description:
+			'Bidirectional (or real_time) also writes the source where the resolution differs from it; one_way never writes the source. Set it from the data with an expression.',
+	},
+	{
+		displayName: 'Target Systems',
+		name: 'targetSystems',
+		type: 'string',
+		default: 'system_b, system_c',
+		placeholder: 'e.g. system_b, system_c',
+		description:
+			'Systems that must hold the resolved records: comma-separated names, or an expression giving an array, such as the target_systems field of the payload',
+	},
+	connectedSystemsProperty({ writeMode: ['write'] }),
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Batch Size',
+				name: 'batchSize',
+				type: 'number',
+				default: 100,
+				typeOptions: { minValue: 1, maxValue: 500 },
+				description: 'Records per request to a system’s batch endpoint',
+			},
+			{
+				displayName: 'Concurrency per System',
+				name: 'concurrency',
+				type: 'number',
+				default: 4,
+				typeOptions: { minValue: 1, maxValue: 32 },
+				description: 'Requests in flight at once to one system',
+			},
+			{
+				displayName: 'Max Attempts',
+				name: 'maxAttempts',
+				type: 'number',
+				default: 5,
+				typeOptions: { minValue: 1, maxValue: 10 },
+				description:
+					'Tries per request on 429, 5xx, timeouts and connection resets, with exponential backoff and jitter; Retry-After is honoured',
+			},
+			{
+				displayName: 'Optimistic Concurrency',
+				name: 'optimistic',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to send If-Match with the version seen at the check, so a system that changed since is not overwritten: its key comes out as a conflict',
+			},
+			{
+				displayName: 'Propagate Deletes',
+				name: 'propagateDeletes',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether a resolved delete is written to the other systems as a delete (tombstone)',
+			},
+			{
+				displayName: 'Request Timeout (Ms)',
+				name: 'timeoutMs',
+				type: 'number',
+				default: 10000,
+				typeOptions: { minValue: 100 },
+			},
+		],
+	},
+];

@@ -1,0 +1,38 @@
+import {
+	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { systemCredentials } from '../shared/systems';
+import { execute } from './execute';
+import { properties } from './properties';
+
+export class SyncValidate implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Sync Validate',
+		name: 'syncValidate',
+		icon: { light: 'file:syncValidate.svg', dark: 'file:syncValidate.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{"commit base to " + $parameter["baseTarget"]}}',
+		description: 'Read every system back, prove they agree, advance the base, and report the sync',
+		defaults: { name: 'Sync Validate' },
+		usableAsTool: true,
+		inputs: [
+			{ type: NodeConnectionTypes.Main, displayName: 'Sync Results' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Check Summary', required: false },
+		],
+		requiredInputs: 1,
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Report', 'Base Updates'],
+		credentials: systemCredentials({}),
+		properties,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await execute.call(this);
+	}
+}

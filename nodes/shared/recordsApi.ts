@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+
+import type { PlannedWrite, RecordData } from './engine';
+import type { SystemConnection } from './systems';
+import {
+	keySegment,
+	mapLimit,
+	pathValue,
+	systemRequest,
+	TransportError,
+	type RetryPolicy,
+	type TransportStats,
+} from './transport';
+
+const LOOKUP_CHUNK = 500;
+
+function recordsOf(system: SystemConnection, body: unknown, what: string): RecordData[] {
+	const data = pathValue(body, system.shape.dataPath);
+	if (!Array.isArray(data)) {
+		throw new TransportError(
+			`${system.name}: ${what} answered without an array at "${system.shape.dataPath}"`,
+			system.name,
+			1,
+		);
+	}
+	return data as RecordData[];
+}
+
+function check2xx(
+	system: SystemConnection,
+	what: string,
+	status: number,
+	body: IDataObject,
+	attempts: number,
+) {
+	if (status >= 200 && status < 300) return;
+	const detail = typeof body.error === 'string' ? `: ${body.error}` : '';
+	throw new TransportError(
+		`${system.name}: ${what} answered HTTP ${status}${detail}`,
+		system.name,
+		attempts,
+		status,
+	);
+}
+
+/** The current records of these keys on one system, by the lookup endpoint (or one by one). */
+export async function lookupRecords(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	keys: string[],
+	policy: RetryPolicy,
+	stats: TransportStats,
+	concurrency: number,
+): Promise<RecordData[]> {
+	const { lookupPath, recordsPath } = system.shape;
+	if (!lookupPath) {
+		const found = await mapLimit(keys, concurrency, async (key) => {
+			const path = `${recordsPath}/${keySegment(key)}`;
+			const r = await systemRequest(ctx, system, { method: 'GET', path }, policy, stats);
+			if (r.status === 404) return undefined;
+			check2xx(system, `GET ${path}`, r.status, r.body, r.attempts);
+			const record = pathValue(r.body, system.shape.dataPath) ?? r.body;
+			return record as RecordData;
+		});
+		return found.filter((r): r is RecordData => r !== undefined);
+	}
+	const chunks: string[][] = [];
+	for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) chunks.push(keys.slice(i, i + LOOKUP_CHUNK));
+	const pages = await mapLimit(chunks, concurrency, async (chunk) => {
+		const r = await systemRequest(
+			ctx,
+			system,
+			{ method: 'POST', path: lookupPath, body: { keys: chunk } },
+			policy,
+			stats,
+		);
+		check2xx(system, `POST ${lookupPath}`, r.status, r.body, r.attempts);
+		return recordsOf(system, r.body, `POST ${lookupPath}`);
+	});
+	return pages.flat();
+}
+
+/** Every record of one system, page by page (tombstones included). */
+export async function listRecords(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	policy: RetryPolicy,
+	stats: TransportStats,
+): Promise<RecordData[]> {
+	const { recordsPath, pageSize, nextCursorPath } = system.shape;
+	const all: RecordData[] = [];
+	let cursor: string | undefined;
+	do {
+		const qs: IDataObject = { limit: pageSize, ...(cursor ? { cursor } : {}) };
+		const r = await systemRequest(
+			ctx,
+			system,
+			{ method: 'GET', path: recordsPath, qs },
+			policy,
+			stats,
+		);
+		check2xx(system, `GET ${recordsPath}`, r.status, r.body, r.attempts);
+		all.push(...recordsOf(system, r.body, `GET ${recordsPath}`));
+		const next = pathValue(r.body, nextCursorPath);
+		cursor = typeof next === 'string' && next ? next : undefined;
+	} while (cursor);
+	return all;
+}
+
+export interface WriteOutcome {
+	write: PlannedWrite;
+	outcome: 'written' | 'conflict' | 'failed';
+	status?: number;
+	version?: string | number;
+	currentVersion?: string | number;
+	replayed?: boolean;
+	attempts: number;
+	reason?: string;
+}
+
+function outcomeOf(
+	write: PlannedWrite,
+	status: number,
+	body: IDataObject,
+	attempts: number,
+	replayed: boolean,
+	versionField: string | undefined,
+): WriteOutcome {
+	const data = (body.data ?? body) as IDataObject;
+	const version = versionField ? (data?.[versionField] as string | number | undefined) : undefined;
+	if (status >= 200 && status < 300)
+		return { write, outcome: 'written', status, version, replayed, attempts };
+	if (status === 404 && write.op === 'delete') {
+		return { write, outcome: 'written', status, attempts, replayed, reason: 'already absent' };
+	}
+	const error = typeof body.error === 'string' ? body.error : `HTTP ${status}`;
+	if (status === 412) {
+		return {
+			write,
+			outcome: 'conflict',
+			status,
+			attempts,
+			currentVersion: body.current_version as number | undefined,
+			reason: `${write.system} changed the record after the check (${error})`,
+		};
+	}
+	return {
+		write,
+		outcome: 'failed',
+		status,
+		attempts,
+		reason: `${write.system}: HTTP ${status}: ${error}`,
+	};
+}
+
+const quoteEtag = (v: string | number) => `"${String(v)}"`;
+
+/**
+ * Writes one system's planned changes: in batches where the system has a batch endpoint,
+ * otherwise one request per record, with at most `concurrency` requests in flight. Every write
+ * gets an outcome; a request that fails after its retries fails every write in it, with the reason.
+ */
+export async function writeRecords(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	writes: PlannedWrite[],
+	options: { batchSize: number; concurrency: number; versionField?: string },
+	policy: RetryPolicy,
+	stats: TransportStats,
+): Promise<WriteOutcome[]> {
+	const { batchPath, recordsPath } = system.shape;
+	const failAll = (chunk: PlannedWrite[], error: TransportError): WriteOutcome[] =>
+		chunk.map((write) => ({
+			write,
+			outcome: 'failed',
+			status: error.status,
+			attempts: error.attempts,
+			reason: error.message,
+		}));
+	if (batchPath) {
+		const chunks: PlannedWrite[][] = [];
+		for (let i = 0; i < writes.length; i += options.batchSize)
+			chunks.push(writes.slice(i, i + options.batchSize));
+		const results = await mapLimit(chunks, options.concurrency, async (chunk) => {
+			const operations = chunk.map((w) => ({
+				op: w.op === 'delete' ? 'delete' : 'upsert',
+				id: w.key,
+				...(w.record ? { record: w.record } : {}),
+				...(w.ifMatch !== undefined ? { if_match: w.ifMatch } : {}),
+				...(w.ifNoneMatch ? { if_none_match: true } : {}),
+				idempotency_key: w.idempotencyKey,
+			}));
+			const batchKey = createHash('sha256')
+				.update(chunk.map((w) => w.idempotencyKey).join(','))
+				.digest('base64url')
+				.slice(0, 32);
+			let r;
+			try {
+				r = await systemRequest(
+					ctx,
+					system,
+					{
+						method: 'POST',
+						path: batchPath,
+						body: { operations },
+						headers: { 'Idempotency-Key': batchKey },
+					},
+					policy,
+					stats,
+				);
+			} catch (error) {
+				if (error instanceof TransportError) return failAll(chunk, error);
+				return failAll(
+					chunk,
+					new TransportError(`${system.name}: ${(error as Error).message}`, system.name, 1),
+				);
+			}
+			const list = r.body.results;
+			if (
+				r.status < 200 ||
+				r.status >= 300 ||
+				!Array.isArray(list) ||
+				list.length !== chunk.length
+			) {
+				const reason = typeof r.body.error === 'string' ? r.body.error : `unexpected answer`;
+				return failAll(
+					chunk,
+					new TransportError(
+						`${system.name}: POST ${batchPath} answered HTTP ${r.status}: ${reason}`,
+						system.name,
+						r.attempts,
+						r.status,
+					),
+				);
+			}
+			const replayedBatch = r.headers['idempotent-replayed'] === 'true';
+			return chunk.map((write, i) => {
+				const res = list[i] as IDataObject;
+				return outcomeOf(
+					write,
+					Number(res.status),
+					res,
+					r.attempts,
+					replayedBatch || res.replayed === true,
+					options.versionField,
+				);
+			});
+		});
+		return results.flat();
+	}
+	return mapLimit(writes, options.concurrency, async (write) => {
+		const path = `${recordsPath}/${keySegment(write.key)}`;
+		const headers: Record<string, string> = { 'Idempotency-Key': write.idempotencyKey };
+		if (write.ifMatch !== undefined) headers['If-Match'] = quoteEtag(write.ifMatch);
+		if (write.ifNoneMatch) headers['If-None-Match'] = '*';
+		try {
+			const r = await systemRequest(
+				ctx,
+				system,
+				{
+					method: write.op === 'delete' ? 'DELETE' : 'PUT',
+					path,
+					body: write.record as IDataObject | undefined,
+					headers,
+				},
+				policy,
+				stats,
+			);
+			return outcomeOf(
+				write,
+				r.status,
+				r.body,
+				r.attempts,
+				r.headers['idempotent-replayed'] === 'true',
+				options.versionField,
+			);
+		} catch (error) {
+			const e =
+				error instanceof TransportError
+					? error
+					: new TransportError(`${system.name}: ${(error as Error).message}`, system.name, 1);
+			return failAll([write], e)[0];
+		}
+	});
+}

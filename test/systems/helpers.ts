@@ -1,0 +1,229 @@
+/**
+ * Starts the demo systems (demo/systems) as real child processes for tests and benchmarks:
+ * one process and one SQLite file per system, each on a free port (the child reports its port
+ * over IPC), with the auth of demo/systems/systems.json.
+ *
+ *   const sys = await startSystems({ names: ['system_a'], faults: { errorRate: 1 } });
+ *   afterAll(() => sys.stop());
+ *   await fetch(`${sys.systems.system_a.url}/records`, { headers: sys.systems.system_a.headers });
+ *
+ * stop() always ends the children; the children also stop by themselves when this process goes
+ * away (IPC disconnect), so a crashed test run leaves nothing behind.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { AuthConfig, FaultSettings, SystemStats } from '../../demo/systems/server.ts';
+
+export type { AuthConfig, FaultSettings, SystemStats };
+
+export const SYSTEMS_DIR = path.resolve(__dirname, '../../demo/systems');
+const SYSTEM_PROCESS = path.join(SYSTEMS_DIR, 'system-process.ts');
+
+export type SystemName = 'system_a' | 'system_b' | 'system_c';
+
+export interface RunningSystem {
+	name: string;
+	url: string;
+	port: number;
+	auth: AuthConfig;
+	/** Request headers that authenticate against this system. */
+	headers: Record<string, string>;
+	dbFile: string;
+}
+
+export interface StartedSystems {
+	systems: Record<string, RunningSystem>;
+	dataDir: string;
+	stats(name: string): Promise<SystemStats>;
+	setFaults(name: string, faults: Partial<FaultSettings>): Promise<FaultSettings>;
+	/** Wipes every system's records, idempotency keys and stats, and turns faults off. */
+	reset(): Promise<void>;
+	stop(): Promise<void>;
+}
+
+export interface StartSystemsOptions {
+	names?: string[];
+	faults?: Partial<FaultSettings>;
+	/** Reuse a data dir (e.g. to restart on the same data). Default: a fresh temp dir, removed by stop(). */
+	dataDir?: string;
+	/** Default: demo/systems/systems.json (for the auth of each system). */
+	configFile?: string;
+}
+
+interface SystemConfig {
+	name: string;
+	auth?: AuthConfig;
+}
+
+export function authHeaders(auth: AuthConfig): Record<string, string> {
+	switch (auth.type) {
+		case 'apiKey':
+			return { [auth.header ?? 'X-API-Key']: auth.value };
+		case 'bearer':
+			return { Authorization: `Bearer ${auth.token}` };
+		case 'basic':
+			return {
+				Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
+			};
+		default:
+			return {};
+	}
+}
+
+export function loadSystemsConfig(configFile = path.join(SYSTEMS_DIR, 'systems.json')): SystemConfig[] {
+	return (JSON.parse(readFileSync(configFile, 'utf8')) as { systems: SystemConfig[] }).systems;
+}
+
+function spawnSystem(
+	name: string,
+	dataDir: string,
+	auth: AuthConfig,
+	faults: Partial<FaultSettings>,
+): Promise<{ child: ChildProcess; url: string; port: number }> {
+	const child = fork(SYSTEM_PROCESS, [], {
+		execPath: process.execPath,
+		execArgv: ['--disable-warning=ExperimentalWarning'],
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+	});
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => {
+			child.kill('SIGKILL');
+			reject(new Error(`${name} did not start within 10 s`));
+		}, 10000);
+		const onExit = (code: number | null, signal: string | null) => {
+			clearTimeout(timer);
+			reject(new Error(`${name} exited before listening (${signal ?? code})`));
+		};
+		child.once('exit', onExit);
+		child.on('message', (raw: unknown) => {
+			const msg = raw as { type?: string; url?: string; port?: number; message?: string };
+			if (msg.type === 'listening' && msg.url && msg.port) {
+				clearTimeout(timer);
+				child.off('exit', onExit);
+				resolve({ child, url: msg.url, port: msg.port });
+			} else if (msg.type === 'error') {
+				clearTimeout(timer);
+				child.off('exit', onExit);
+				reject(new Error(`${name}: ${msg.message}`));
+			}
+		});
+		child.send({ type: 'start', options: { name, port: 0, dataDir, auth, faults } });
+	});
+}
+
+async function waitHealthy(url: string): Promise<void> {
+	const deadline = Date.now() + 10000;
+	for (;;) {
+		try {
+			const res = await fetch(`${url}/health`);
+			if (res.ok) return;
+		} catch {
+			// not yet
+		}
+		if (Date.now() > deadline) throw new Error(`${url}/health did not answer`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+	return new Promise((resolve) => {
+		if (child.exitCode !== null || child.signalCode !== null) return resolve();
+		const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+		child.once('exit', () => {
+			clearTimeout(timer);
+			resolve();
+		});
+		child.kill('SIGTERM');
+	});
+}
+
+async function adminCall(url: string, pathName: string, method: string, body?: unknown): Promise<unknown> {
+	const res = await fetch(`${url}${pathName}`, {
+		method,
+		headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	if (!res.ok) throw new Error(`${method} ${pathName} -> ${res.status} ${text}`);
+	return JSON.parse(text) as unknown;
+}
+
+export async function startSystems(options: StartSystemsOptions = {}): Promise<StartedSystems> {
+	const config = loadSystemsConfig(options.configFile);
+	const names = options.names ?? config.map((s) => s.name);
+	const ownDir = options.dataDir === undefined;
+	const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'data-sync-systems-'));
+	const children = new Map<string, ChildProcess>();
+	const systems: Record<string, RunningSystem> = {};
+
+	const stop = async () => {
+		await Promise.all([...children.values()].map(stopChild));
+		children.clear();
+		if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+	};
+
+	try {
+		await Promise.all(
+			names.map(async (name, i) => {
+				const cfg = config.find((s) => s.name === name);
+				if (!cfg) throw new Error(`unknown system ${name} (not in systems.json)`);
+				const auth = cfg.auth ?? { type: 'none' };
+				const { child, url, port } = await spawnSystem(name, dataDir, auth, {
+					seed: i + 1,
+					...(options.faults ?? {}),
+				});
+				children.set(name, child);
+				// Do not keep the test process alive for the children: a forgotten stop() still
+				// lets jest exit, and the children then stop on the IPC disconnect.
+				child.unref();
+				child.channel?.unref();
+				systems[name] = {
+					name,
+					url,
+					port,
+					auth,
+					headers: authHeaders(auth),
+					dbFile: path.join(dataDir, `${name}.sqlite`),
+				};
+				await waitHealthy(url);
+			}),
+		);
+	} catch (err) {
+		await stop();
+		throw err;
+	}
+
+	const urlOf = (name: string): string => {
+		const s = systems[name];
+		if (!s) throw new Error(`system ${name} is not running`);
+		return s.url;
+	};
+
+	return {
+		systems,
+		dataDir,
+		stats: async (name) => (await adminCall(urlOf(name), '/_admin/stats', 'GET')) as SystemStats,
+		setFaults: async (name, faults) =>
+			(await adminCall(urlOf(name), '/_admin/faults', 'POST', faults)) as FaultSettings,
+		reset: async () => {
+			await Promise.all(
+				Object.values(systems).map(async (s) => {
+					await adminCall(s.url, '/_admin/faults', 'POST', {
+						latencyMs: 0,
+						errorRate: 0,
+						throttleRate: 0,
+						resetRate: 0,
+						slowRate: 0,
+						failAfterCommitRate: 0,
+					});
+					await adminCall(s.url, '/_admin/reset', 'POST', {});
+				}),
+			);
+		},
+		stop,
+	};
+}
