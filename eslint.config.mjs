@@ -11,6 +11,8 @@ export default [
 			'@n8n/community-nodes/no-restricted-globals': 'off',
 			'@n8n/community-nodes/no-restricted-imports': 'off',
 			'@n8n/community-nodes/require-node-api-error': 'off',
+			// Tests and the demo start real processes (demo systems, n8n); nodes never may.
+			'@n8n/community-nodes/no-dangerous-functions': 'off',
 			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
 			'import-x/no-unresolved': 'off',
 		},

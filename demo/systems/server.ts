@@ -15,13 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 
-import {
-	SystemStore,
-	canonicalJson,
-	normalizeId,
-	sha256,
-	toRecord,
-} from './store.ts';
+import { SystemStore, canonicalJson, normalizeId, sha256, toRecord } from './store.ts';
 import type { JsonObject, OpResult, WriteOp } from './store.ts';
 
 export type AuthConfig =
@@ -144,9 +138,7 @@ function sleep(ms: number): Promise<void> {
 
 function isLoopback(address: string | undefined): boolean {
 	if (!address) return false;
-	return (
-		address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
-	);
+	return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -233,8 +225,15 @@ function parseIfMatchField(value: unknown): number | '*' | undefined {
 
 function parseIdempotencyKey(value: unknown, what: string): string | undefined {
 	if (value === undefined || value === null) return undefined;
-	if (typeof value !== 'string' || value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-		throw new HttpError(400, `${what} must be a string of 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+	if (
+		typeof value !== 'string' ||
+		value.length === 0 ||
+		value.length > MAX_IDEMPOTENCY_KEY_LENGTH
+	) {
+		throw new HttpError(
+			400,
+			`${what} must be a string of 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+		);
 	}
 	return value;
 }
@@ -242,12 +241,16 @@ function parseIdempotencyKey(value: unknown, what: string): string | undefined {
 function parseSince(value: string): number {
 	const v = value.trim();
 	if (/^\d{1,16}$/.test(v)) return Number(v);
-	// ISO 8601 date-time (a date alone is accepted too, as UTC midnight).
-	if (/^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/i.test(v)) {
+	// ISO 8601 with a zone (Z or +hh:mm), or a date alone (UTC midnight). A date-time without a
+	// zone is refused rather than read in some local time.
+	if (/^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2}))?$/.test(v)) {
 		const ms = Date.parse(v);
 		if (Number.isFinite(ms)) return ms;
 	}
-	throw new HttpError(400, 'since must be an ISO 8601 date-time or epoch milliseconds');
+	throw new HttpError(
+		400,
+		'since must be epoch milliseconds or an ISO 8601 date-time with a zone (e.g. 2025-06-01T09:00:00.000Z)',
+	);
 }
 
 function parseBool(value: string | null, name: string, dflt: boolean): boolean {
@@ -263,7 +266,9 @@ function encodeCursor(lastId: string): string {
 
 function decodeCursor(cursor: string): string {
 	try {
-		const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+		const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+			after?: unknown;
+		};
 		if (typeof parsed.after === 'string') return parsed.after;
 	} catch {
 		// fall through
@@ -409,7 +414,8 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		}
 		const ids = keys.map((k, i) => {
 			const id = normalizeId(k);
-			if (id === undefined) throw new HttpError(400, `keys[${i}] must be a non-empty string or a number`);
+			if (id === undefined)
+				throw new HttpError(400, `keys[${i}] must be a non-empty string or a number`);
 			return id;
 		});
 		return { status: 200, body: { data: store.lookup(ids).map(toRecord) } };
@@ -425,7 +431,8 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		if (record.id === undefined || record.id === null) return;
 		const id = normalizeId(record.id);
 		if (id === undefined) throw new HttpError(400, 'id must be a non-empty string or a number');
-		if (id !== pathId) throw new HttpError(400, `id in body (${id}) does not match the path (${pathId})`);
+		if (id !== pathId)
+			throw new HttpError(400, `id in body (${id}) does not match the path (${pathId})`);
 	}
 
 	function singleWrite(op: WriteOp): Reply {
@@ -486,7 +493,8 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 			id,
 			record,
 			ifMatch: parseIfMatchField(o.if_match),
-			ifNoneMatch: o.op === 'upsert' ? o.if_none_match === true || o.if_none_match === '*' : undefined,
+			ifNoneMatch:
+				o.op === 'upsert' ? o.if_none_match === true || o.if_none_match === '*' : undefined,
 			idempotencyKey: parseIdempotencyKey(o.idempotency_key, 'idempotency_key'),
 		};
 	}
@@ -495,7 +503,8 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		const body = parseJsonObject(raw);
 		const ops = body.operations;
 		if (!Array.isArray(ops)) throw new HttpError(400, 'operations must be an array');
-		if (ops.length > MAX_BATCH_OPS) throw new HttpError(400, `at most ${MAX_BATCH_OPS} operations per batch`);
+		if (ops.length > MAX_BATCH_OPS)
+			throw new HttpError(400, `at most ${MAX_BATCH_OPS} operations per batch`);
 		const requestKey = parseIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
 
 		return store.transaction(() => {
@@ -520,7 +529,8 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 				}
 			}
 			const results = ops.map((rawOp, i) => {
-				const rawId = (rawOp as JsonObject | null)?.id ?? (rawOp as { record?: JsonObject } | null)?.record?.id;
+				const rawId =
+					(rawOp as JsonObject | null)?.id ?? (rawOp as { record?: JsonObject } | null)?.record?.id;
 				const shownId = normalizeId(rawId) ?? null;
 				let op: WriteOp;
 				try {
@@ -604,7 +614,12 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 				if (!Array.isArray(body.records)) throw new HttpError(400, 'records must be an array');
 				const records = body.records as unknown[];
 				records.forEach((r, i) => {
-					if (r === null || typeof r !== 'object' || Array.isArray(r) || normalizeId((r as JsonObject).id) === undefined) {
+					if (
+						r === null ||
+						typeof r !== 'object' ||
+						Array.isArray(r) ||
+						normalizeId((r as JsonObject).id) === undefined
+					) {
 						throw new HttpError(400, `records[${i}] must be an object with an id`);
 					}
 				});
@@ -680,7 +695,12 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 			const status = errorCount++ % 2 === 0 ? 500 : 503;
 			send(res, {
 				status,
-				body: { error: status === 500 ? 'internal error (injected fault)' : 'service unavailable (injected fault)' },
+				body: {
+					error:
+						status === 500
+							? 'internal error (injected fault)'
+							: 'service unavailable (injected fault)',
+				},
 			});
 			return;
 		}

@@ -76,7 +76,9 @@ function parseCli() {
 	}
 }
 
-function faultsFromFlags(values: Record<string, string | boolean | undefined>): Partial<FaultSettings> {
+function faultsFromFlags(
+	values: Record<string, string | boolean | undefined>,
+): Partial<FaultSettings> {
 	const out: Partial<FaultSettings> = {};
 	for (const [flag, env, key] of FAULT_FLAGS) {
 		const raw = values[flag] ?? process.env[env];
@@ -134,7 +136,9 @@ async function main(): Promise<void> {
 		);
 		return;
 	}
-	const configFile = path.resolve((values.config as string | undefined) ?? path.join(HERE, 'systems.json'));
+	const configFile = path.resolve(
+		(values.config as string | undefined) ?? path.join(HERE, 'systems.json'),
+	);
 	let config: { systems?: SystemConfig[] };
 	try {
 		config = JSON.parse(readFileSync(configFile, 'utf8')) as { systems?: SystemConfig[] };
@@ -144,11 +148,14 @@ async function main(): Promise<void> {
 	const systems = config.systems ?? [];
 	if (systems.length === 0) fail(`${configFile} lists no systems`);
 
-	const dataDir = path.resolve((values['data-dir'] as string | undefined) ?? path.join('.data', 'systems'));
+	const dataDir = path.resolve(
+		(values['data-dir'] as string | undefined) ?? path.join('.data', 'systems'),
+	);
 	let basePort: number | undefined;
 	if (values['base-port'] !== undefined) {
 		basePort = Number(values['base-port']);
-		if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65535) fail('--base-port must be a port number');
+		if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65535)
+			fail('--base-port must be a port number');
 	}
 	const cliFaults = faultsFromFlags(values);
 
@@ -189,7 +196,9 @@ async function main(): Promise<void> {
 				if (stopping) return;
 				// code 0: it was asked to stop (e.g. Ctrl+C reaches the whole process group).
 				if (code !== 0) {
-					process.stderr.write(`[systems] ${sys.name} stopped unexpectedly (${signal ?? code}); stopping all\n`);
+					process.stderr.write(
+						`[systems] ${sys.name} stopped unexpectedly (${signal ?? code}); stopping all\n`,
+					);
 				}
 				void stopAll(code === 0 ? 0 : 1);
 			});
@@ -204,7 +213,9 @@ async function main(): Promise<void> {
 				await admin(r.url, '/_admin/reset', {});
 				await admin(r.url, '/_admin/seed', { records });
 			}
-			process.stderr.write(`[systems] --seed-demo: stores wiped and loaded from ${path.relative(process.cwd(), seedFile)}\n`);
+			process.stderr.write(
+				`[systems] --seed-demo: stores wiped and loaded from ${path.relative(process.cwd(), seedFile)}\n`,
+			);
 		}
 	} catch (err) {
 		process.stderr.write(`[systems] ${(err as Error).message}\n`);

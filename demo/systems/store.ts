@@ -135,7 +135,8 @@ export function clientFields(record: JsonObject): JsonObject {
 	const out: JsonObject = {};
 	for (const [k, v] of Object.entries(record)) {
 		if (k === 'id' || SERVER_FIELDS.includes(k) || v === undefined) continue;
-		out[k] = v;
+		// defineProperty: a field named "__proto__" stays a plain field.
+		Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
 	}
 	return out;
 }
@@ -346,7 +347,9 @@ export class SystemStore {
 	 * answers 422 (nothing written, nothing stored).
 	 */
 	applyWrite(op: WriteOp): OpResult & { replayed?: boolean } {
-		if (op.idempotencyKey !== undefined) {
+		// The key check and the write share one transaction: nothing can slip in between.
+		return this.transaction(() => {
+			if (op.idempotencyKey === undefined) return this.applyUnkeyed(op);
 			const fingerprint = writeFingerprint(op);
 			const seen = this.getIdempotent(op.idempotencyKey);
 			if (seen) {
@@ -358,21 +361,18 @@ export class SystemStore {
 				}
 				return { ...(JSON.parse(seen.response) as OpResult), replayed: true };
 			}
-			const result = this.transaction(() => {
-				const r = this.applyUnkeyed(op);
-				this.putIdempotent(op.idempotencyKey as string, 'op', fingerprint, r);
-				return r;
-			});
+			const result = this.applyUnkeyed(op);
+			this.putIdempotent(op.idempotencyKey, 'op', fingerprint, result);
 			return result;
-		}
-		return this.transaction(() => this.applyUnkeyed(op));
+		});
 	}
 
 	private applyUnkeyed(op: WriteOp): OpResult {
 		const current = this.get(op.id);
 		const live = current !== undefined && !current.deleted;
 		if (op.ifMatch !== undefined) {
-			const ok = op.ifMatch === '*' ? live : current !== undefined && current.version === op.ifMatch;
+			const ok =
+				op.ifMatch === '*' ? live : current !== undefined && current.version === op.ifMatch;
 			if (!ok) {
 				return {
 					status: 412,

@@ -21,7 +21,11 @@ export class ConflictResolve implements INodeType {
 			'Turn each conflict from Conflict Check into one resolved record, with an audit of how',
 		defaults: { name: 'Conflict Resolve' },
 		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
+		inputs: [
+			{ type: NodeConnectionTypes.Main, displayName: 'Conflicts' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Changes', required: false },
+		],
+		requiredInputs: 1,
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Resolved', 'Needs Review'],
 		properties,

@@ -88,45 +88,71 @@ function asCheckedKey(ctx: IExecuteFunctions, json: IDataObject, i: number): Che
 	return json as unknown as CheckedKey;
 }
 
+/** A clean change resolves to its proposal whatever the strategy: no parameter is read for it. */
+const CLEAN_CHANGE_OPTIONS: ResolveOptions = {
+	strategy: 'lastWriterWins',
+	secondary: 'lastWriterWins',
+	priority: [],
+	fieldRules: {},
+};
+
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
 	const resolved: INodeExecutionData[] = [];
 	const review: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const input = asCheckedKey(this, items[i].json, i);
-			const options = readOptions(this, i);
-			const result = resolveKey(input, options);
-			if (result.review) {
-				review.push({
-					json: { ...items[i].json },
-					pairedItem: { item: i },
-				});
-				continue;
-			}
-			resolved.push({
-				json: {
-					...items[i].json,
-					resolved: result.record as IDataObject | null,
-					resolvedDeleted: result.deleted,
-					audit: result.audit as unknown as IDataObject,
-				},
-				pairedItem: { item: i },
-			});
-		} catch (error) {
-			const nodeError =
-				error instanceof NodeOperationError
-					? error
-					: new NodeOperationError(this.getNode(), `Item ${i}: ${(error as Error).message}`, {
+	// Input 1: conflicts; input 2 (optional): clean changes, so one run sees the whole sync.
+	const inputs = [this.getInputData(0) ?? [], this.getInputData(1) ?? []];
+	for (const [input, items] of inputs.entries()) {
+		for (let i = 0; i < items.length; i++) {
+			const pairedItem = input === 0 ? { item: i } : { item: i, input };
+			const where = input === 0 ? `Item ${i}` : `Changes item ${i}`;
+			try {
+				const checked = asCheckedKey(this, items[i].json, i);
+				// Parameters (and their expressions) are read per conflict item, on the first input.
+				const options =
+					checked.kind === 'conflict' && input === 0 ? readOptions(this, i) : CLEAN_CHANGE_OPTIONS;
+				if (checked.kind === 'conflict' && input !== 0) {
+					throw new NodeOperationError(
+						this.getNode(),
+						`${where} is a conflict on the Changes input`,
+						{
 							itemIndex: i,
-							description: error instanceof ResolveError ? `Field: ${error.field}` : undefined,
-						});
-			if (!this.continueOnFail()) throw nodeError;
-			// Only error/details in json: n8n then merges the paired input item into the error item.
-			resolved.push({
-				json: { error: nodeError.message, details: { description: nodeError.description ?? null } },
-				pairedItem: { item: i },
-			});
+							description:
+								'Field: kind. Connect Conflict Check’s Conflicts output to the first input.',
+						},
+					);
+				}
+				const result = resolveKey(checked, options);
+				if (result.review) {
+					review.push({ json: { ...items[i].json }, pairedItem });
+					continue;
+				}
+				resolved.push({
+					json: {
+						...items[i].json,
+						resolved: result.record as IDataObject | null,
+						resolvedDeleted: result.deleted,
+						audit: result.audit as unknown as IDataObject,
+					},
+					pairedItem,
+				});
+			} catch (error) {
+				const nodeError =
+					error instanceof NodeOperationError
+						? error
+						: new NodeOperationError(this.getNode(), `${where}: ${(error as Error).message}`, {
+								itemIndex: i,
+								description: error instanceof ResolveError ? `Field: ${error.field}` : undefined,
+							});
+				if (!this.continueOnFail()) throw nodeError;
+				// Only error/details in json: n8n then merges the paired input item into the error item.
+				resolved.push({
+					json: {
+						error: nodeError.message,
+						details: { description: nodeError.description ?? null },
+					},
+					pairedItem,
+				});
+			}
 		}
 	}
 	return [resolved, review];

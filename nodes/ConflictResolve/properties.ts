@@ -3,7 +3,7 @@ import type { INodeProperties } from 'n8n-workflow';
 export const properties: INodeProperties[] = [
 	{
 		displayName:
-			'Feed it the Conflicts output of Conflict Check, and the Changes output too: clean changes pass through resolved, with an audit.',
+			'Input 1 takes the Conflicts output of Conflict Check; input 2 (optional) its Changes output: clean changes pass through resolved, with an audit.',
 		name: 'inputsNotice',
 		type: 'notice',
 		default: '',

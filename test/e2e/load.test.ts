@@ -93,7 +93,9 @@ if (skip) {
 		}
 		tgz = packPackage();
 		n8n = await startN8n({ packageTgz: tgz, workflows: [workflow], publish: [WORKFLOW_ID] });
-		process.stdout.write(`[e2e] n8n ready at ${n8n.url} in ${n8n.startupMs} ms\n`);
+		process.stdout.write(
+			`[e2e] n8n ready at ${n8n.url}; setup ms: ${JSON.stringify(n8n.timings)}\n`,
+		);
 	}, 180_000);
 
 	afterAll(async () => {

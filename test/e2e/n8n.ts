@@ -255,6 +255,8 @@ export interface RunningN8n {
 	userFolder: string;
 	/** Milliseconds from spawning `n8n start` to /healthz/readiness answering ok. */
 	startupMs: number;
+	/** Milliseconds per setup step: package install, each CLI import/publish, startup. */
+	timings: Record<string, number>;
 	webhookUrl(webhookPath: string): string;
 	/**
 	 * The node types this server loaded: the nodes.json n8n generates at startup for its editor
@@ -321,23 +323,35 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 		const port = options.port ?? (await freePortPair());
 		const env = n8nEnv(userFolder, port);
 		const url = `http://127.0.0.1:${port}`;
+		const timings: Record<string, number> = {};
+		const timed = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
+			const t0 = Date.now();
+			try {
+				return await run();
+			} finally {
+				timings[step] = Date.now() - t0;
+			}
+		};
 
-		if (options.packageTgz) installPackage(userFolder, options.packageTgz, env);
+		const tgz = options.packageTgz;
+		if (tgz) await timed('installPackage', () => installPackage(userFolder, tgz, env));
 
 		const inputs = path.join(userFolder, 'e2e-inputs');
 		mkdirSync(inputs, { recursive: true });
 		if (options.credentials?.length) {
 			const file = path.join(inputs, 'credentials.json');
 			writeFileSync(file, JSON.stringify(options.credentials));
-			await mustCli(['import:credentials', `--input=${file}`], env);
+			await timed('importCredentials', () =>
+				mustCli(['import:credentials', `--input=${file}`], env),
+			);
 		}
 		if (options.workflows?.length) {
 			const file = path.join(inputs, 'workflows.json');
 			writeFileSync(file, JSON.stringify(options.workflows));
-			await mustCli(['import:workflow', `--input=${file}`], env);
+			await timed('importWorkflows', () => mustCli(['import:workflow', `--input=${file}`], env));
 		}
 		for (const id of options.publish ?? []) {
-			await mustCli(['publish:workflow', `--id=${id}`], env);
+			await timed(`publish:${id}`, () => mustCli(['publish:workflow', `--id=${id}`], env));
 		}
 
 		installExitHook();
@@ -355,12 +369,14 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 
 		await waitReady(proc, url, options.readyTimeoutMs ?? 90_000, () => output);
 		const startupMs = Date.now() - started;
+		timings.startup = startupMs;
 
 		return {
 			url,
 			port,
 			userFolder,
 			startupMs,
+			timings,
 			webhookUrl: (webhookPath) => `${url}/webhook/${webhookPath.replace(/^\/+/, '')}`,
 			nodeTypes: async () => await readNodeTypes(userFolder),
 			logs: () => output,

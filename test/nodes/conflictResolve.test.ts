@@ -150,12 +150,13 @@ describe('Conflict Resolve node (in n8n’s engine)', () => {
 
 	it('manual review routes conflicts untouched to Needs Review; clean changes still resolve', async () => {
 		const result = await resolveWith({ strategy: 'manualReview' }, { resolveChanges: true });
-		// Both Conflict Check outputs feed one input, so n8n runs the node once per output.
-		expect(result.runData[RESOLVE]).toHaveLength(2);
+		// Conflicts and Changes arrive on two inputs of one run.
+		expect(result.runData[RESOLVE]).toHaveLength(1);
 		const review = allRuns(result, RESOLVE, 1);
 		const checked = result.output('Conflict Check', 0);
 		expect(review.map((i) => i.json)).toEqual(checked.map((i) => i.json));
 		expect(review[0].pairedItem).toEqual({ item: 0 });
+		expect(allRuns(result, RESOLVE, 0)[0].pairedItem).toEqual({ item: 0, input: 1 });
 		const [c2] = json(allRuns(result, RESOLVE, 0));
 		expect(c2).toMatchObject({
 			key: 'c2',

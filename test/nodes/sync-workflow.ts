@@ -33,7 +33,7 @@ export interface SyncWorkflowOptions {
 	/** Items for a Base input (sets baseSource to 'input'). */
 	baseItems?: IDataObject[];
 	staticData?: IDataObject;
-	/** Send the Changes output to Conflict Resolve as well. */
+	/** Send the Changes output to Conflict Resolve's second input as well. */
 	resolveChanges?: boolean;
 }
 
@@ -69,7 +69,7 @@ export function syncWorkflow(o: SyncWorkflowOptions): HarnessWorkflow {
 	if (o.resolve !== false) {
 		nodes.push(node('Conflict Resolve', RESOLVE_TYPE, params({ ...o.resolve }), o.resolveExtra));
 		edges.push(['Conflict Check', 'Conflict Resolve', 0, 0]);
-		if (o.resolveChanges) edges.push(['Conflict Check', 'Conflict Resolve', 1, 0]);
+		if (o.resolveChanges) edges.push(['Conflict Check', 'Conflict Resolve', 1, 1]);
 	}
 	return { nodes, connections: connect(...edges), staticData: o.staticData };
 }

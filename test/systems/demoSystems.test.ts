@@ -10,6 +10,8 @@ import { createSystemServer } from '../../demo/systems/server.ts';
 import { startSystems } from './helpers';
 import type { StartedSystems } from './helpers';
 
+// JSON answers are walked freely in assertions; expect() checks their shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 interface Answer {
@@ -32,7 +34,12 @@ async function call(
 	name: string,
 	method: string,
 	pathName: string,
-	options: { body?: unknown; headers?: Record<string, string>; auth?: boolean; signal?: AbortSignal } = {},
+	options: {
+		body?: unknown;
+		headers?: Record<string, string>;
+		auth?: boolean;
+		signal?: AbortSignal;
+	} = {},
 ): Promise<Answer> {
 	const s = sys.systems[name];
 	const headers: Record<string, string> = {
@@ -83,7 +90,10 @@ describe('health and auth', () => {
 			const missing = await call(name, 'GET', '/records?limit=1', { auth: false });
 			expect(missing.status).toBe(401);
 			expect(missing.body).toEqual({ error: 'unauthorized' });
-			const bad = await call(name, 'GET', '/records?limit=1', { auth: false, headers: wrong[name] });
+			const bad = await call(name, 'GET', '/records?limit=1', {
+				auth: false,
+				headers: wrong[name],
+			});
 			expect(bad.status).toBe(401);
 			// writes are protected too, and a rejected write writes nothing
 			const w = await call(name, 'PUT', '/records/auth-probe', {
@@ -98,13 +108,22 @@ describe('health and auth', () => {
 		// wrong user is still refused
 		const token = sys.systems.system_b.headers.Authorization.slice('Bearer '.length);
 		expect(
-			(await call('system_b', 'GET', '/records?limit=1', { auth: false, headers: { Authorization: `bearer ${token}` } }))
-				.status,
+			(
+				await call('system_b', 'GET', '/records?limit=1', {
+					auth: false,
+					headers: { Authorization: `bearer ${token}` },
+				})
+			).status,
 		).toBe(200);
 		const c = sys.systems.system_c.auth as { password: string };
 		const wrongUser = `Basic ${Buffer.from(`someone:${c.password}`).toString('base64')}`;
 		expect(
-			(await call('system_c', 'GET', '/records?limit=1', { auth: false, headers: { Authorization: wrongUser } })).status,
+			(
+				await call('system_c', 'GET', '/records?limit=1', {
+					auth: false,
+					headers: { Authorization: wrongUser },
+				})
+			).status,
 		).toBe(401);
 	});
 });
@@ -123,7 +142,13 @@ describe('records', () => {
 		expect(created.status).toBe(201);
 		expect(created.headers.get('etag')).toBe('"1"');
 		const rec = created.body.data;
-		expect(rec).toEqual({ id: 'crud-1', name: 'Ada', tier: 'gold', version: 1, updated_at: expect.stringMatching(ISO_MS) });
+		expect(rec).toEqual({
+			id: 'crud-1',
+			name: 'Ada',
+			tier: 'gold',
+			version: 1,
+			updated_at: expect.stringMatching(ISO_MS),
+		});
 		const stamped = Date.parse(rec.updated_at);
 		expect(stamped).toBeGreaterThanOrEqual(before);
 		expect(stamped).toBeLessThanOrEqual(Date.now());
@@ -136,7 +161,12 @@ describe('records', () => {
 		// PUT replaces the record's fields
 		const updated = await put('system_a', 'crud-1', { name: 'Ada L.', balance: 12.5 });
 		expect(updated.status).toBe(200);
-		expect(updated.body.data).toMatchObject({ id: 'crud-1', name: 'Ada L.', balance: 12.5, version: 2 });
+		expect(updated.body.data).toMatchObject({
+			id: 'crud-1',
+			name: 'Ada L.',
+			balance: 12.5,
+			version: 2,
+		});
 		expect(updated.body.data.tier).toBeUndefined();
 		expect(Date.parse(updated.body.data.updated_at)).toBeGreaterThan(stamped);
 		expect(updated.headers.get('etag')).toBe('"2"');
@@ -162,7 +192,13 @@ describe('records', () => {
 		const ids = Array.from({ length: 250 }, (_, i) => `page-${String(i).padStart(3, '0')}`);
 		const shuffled = [...ids].reverse();
 		const batch = await call('system_b', 'POST', '/records/batch', {
-			body: { operations: shuffled.map((id) => ({ op: 'upsert', id, record: { n: Number(id.slice(5)) } })) },
+			body: {
+				operations: shuffled.map((id) => ({
+					op: 'upsert',
+					id,
+					record: { n: Number(id.slice(5)) },
+				})),
+			},
 		});
 		expect(batch.status).toBe(200);
 		expect(batch.body.results.every((r: Json) => r.status === 201)).toBe(true);
@@ -213,7 +249,11 @@ describe('records', () => {
 		]);
 		const ms = await call('system_c', 'GET', `/records?since=${Date.parse(watermark)}`);
 		expect(ms.body.data).toEqual(iso.body.data);
-		const live = await call('system_c', 'GET', `/records?since=${Date.parse(watermark)}&include_deleted=false`);
+		const live = await call(
+			'system_c',
+			'GET',
+			`/records?since=${Date.parse(watermark)}&include_deleted=false`,
+		);
 		expect(live.body.data.map((r: Json) => r.id)).toEqual(['since-1', 'since-3']);
 	});
 
@@ -231,9 +271,13 @@ describe('records', () => {
 			['7', false],
 			['lk-1', false],
 		]);
-		expect((await call('system_a', 'POST', '/records/lookup', { body: { keys: 'lk-1' } })).status).toBe(400);
+		expect(
+			(await call('system_a', 'POST', '/records/lookup', { body: { keys: 'lk-1' } })).status,
+		).toBe(400);
 		const tooMany = Array.from({ length: 1001 }, (_, i) => `k${i}`);
-		expect((await call('system_a', 'POST', '/records/lookup', { body: { keys: tooMany } })).status).toBe(400);
+		expect(
+			(await call('system_a', 'POST', '/records/lookup', { body: { keys: tooMany } })).status,
+		).toBe(400);
 	});
 });
 
@@ -276,7 +320,13 @@ describe('optimistic concurrency', () => {
 		const deleted = await del('system_b', 'tomb-1');
 		expect(deleted.status).toBe(200);
 		const tomb = deleted.body.data;
-		expect(tomb).toMatchObject({ id: 'tomb-1', name: 'Grace', tier: 'gold', version: 2, _deleted: true });
+		expect(tomb).toMatchObject({
+			id: 'tomb-1',
+			name: 'Grace',
+			tier: 'gold',
+			version: 2,
+			_deleted: true,
+		});
 		expect(tomb.deleted_at).toMatch(ISO_MS);
 		expect(tomb.updated_at).toBe(tomb.deleted_at);
 		expect((await get('system_b', 'tomb-1')).body).toEqual(tomb);
@@ -338,9 +388,17 @@ describe('optimistic concurrency', () => {
 		expect((await get('system_c', 'b-exists')).body).toMatchObject({ v: 2, version: 2 });
 		expect((await get('system_c', 'b-new')).body).toMatchObject({ v: 1, version: 1 });
 
-		const tooMany = Array.from({ length: 501 }, (_, i) => ({ op: 'upsert', id: `t${i}`, record: {} }));
-		expect((await call('system_c', 'POST', '/records/batch', { body: { operations: tooMany } })).status).toBe(400);
-		expect((await call('system_c', 'POST', '/records/batch', { body: { ops: [] } })).status).toBe(400);
+		const tooMany = Array.from({ length: 501 }, (_, i) => ({
+			op: 'upsert',
+			id: `t${i}`,
+			record: {},
+		}));
+		expect(
+			(await call('system_c', 'POST', '/records/batch', { body: { operations: tooMany } })).status,
+		).toBe(400);
+		expect((await call('system_c', 'POST', '/records/batch', { body: { ops: [] } })).status).toBe(
+			400,
+		);
 	});
 });
 
@@ -365,7 +423,12 @@ describe('idempotency', () => {
 		expect(s2.idempotent_replays).toBe(s1.idempotent_replays + 1);
 		expect((await get('system_a', 'idem-1')).body).toMatchObject({ v: 2, version: 2 });
 
-		const reused = await put('system_a', 'idem-1', { v: 'other' }, { 'Idempotency-Key': 'key-idem-1' });
+		const reused = await put(
+			'system_a',
+			'idem-1',
+			{ v: 'other' },
+			{ 'Idempotency-Key': 'key-idem-1' },
+		);
 		expect(reused.status).toBe(422);
 		expect((await sys.stats('system_a')).applied_writes).toBe(s2.applied_writes);
 
@@ -415,8 +478,14 @@ describe('idempotency', () => {
 		expect(viaPut.headers.get('idempotent-replayed')).toBe('true');
 
 		const body = { operations: [{ op: 'upsert', id: 'idem-b4', record: { v: 1 } }] };
-		const r1 = await call('system_b', 'POST', '/records/batch', { body, headers: { 'Idempotency-Key': 'batch-k1' } });
-		const r2 = await call('system_b', 'POST', '/records/batch', { body, headers: { 'Idempotency-Key': 'batch-k1' } });
+		const r1 = await call('system_b', 'POST', '/records/batch', {
+			body,
+			headers: { 'Idempotency-Key': 'batch-k1' },
+		});
+		const r2 = await call('system_b', 'POST', '/records/batch', {
+			body,
+			headers: { 'Idempotency-Key': 'batch-k1' },
+		});
 		expect(r2.body).toEqual(r1.body);
 		expect(r2.headers.get('idempotent-replayed')).toBe('true');
 		expect((await get('system_b', 'idem-b4')).body.version).toBe(1);
@@ -431,7 +500,13 @@ describe('idempotency', () => {
 describe('faults', () => {
 	afterEach(async () => {
 		for (const name of ['system_a', 'system_b', 'system_c']) {
-			await sys.setFaults(name, { errorRate: 0, throttleRate: 0, resetRate: 0, slowRate: 0, failAfterCommitRate: 0 });
+			await sys.setFaults(name, {
+				errorRate: 0,
+				throttleRate: 0,
+				resetRate: 0,
+				slowRate: 0,
+				failAfterCommitRate: 0,
+			});
 		}
 	});
 
@@ -439,7 +514,8 @@ describe('faults', () => {
 		const before = await sys.stats('system_c');
 		await sys.setFaults('system_c', { errorRate: 1 });
 		const statuses = [];
-		for (let i = 0; i < 4; i++) statuses.push((await put('system_c', 'fault-err', { v: i })).status);
+		for (let i = 0; i < 4; i++)
+			statuses.push((await put('system_c', 'fault-err', { v: i })).status);
 		expect(statuses.sort()).toEqual([500, 500, 503, 503]);
 		await sys.setFaults('system_c', { errorRate: 0 });
 		expect((await get('system_c', 'fault-err')).status).toBe(404);
@@ -480,7 +556,9 @@ describe('faults', () => {
 	it('failAfterCommit: the write is applied, the answer lost; the keyed retry replays it', async () => {
 		const before = (await sys.stats('system_a')).applied_writes;
 		await sys.setFaults('system_a', { failAfterCommitRate: 1 });
-		await expect(put('system_a', 'fault-fac', { v: 1 }, { 'Idempotency-Key': 'fac-1' })).rejects.toThrow();
+		await expect(
+			put('system_a', 'fault-fac', { v: 1 }, { 'Idempotency-Key': 'fac-1' }),
+		).rejects.toThrow();
 		await sys.setFaults('system_a', { failAfterCommitRate: 0 });
 
 		expect((await get('system_a', 'fault-fac')).body).toMatchObject({ v: 1, version: 1 });
@@ -569,7 +647,11 @@ describe('persistence and in-process use', () => {
 
 	it('runs in-process too, and a fault seed gives the same fault sequence every run', async () => {
 		const runOnce = async () => {
-			const s = await createSystemServer({ name: 'inproc', dbFile: ':memory:', faults: { errorRate: 0.5, seed: 42 } });
+			const s = await createSystemServer({
+				name: 'inproc',
+				dbFile: ':memory:',
+				faults: { errorRate: 0.5, seed: 42 },
+			});
 			try {
 				const statuses: number[] = [];
 				for (let i = 0; i < 12; i++) {

@@ -74,7 +74,9 @@ export function authHeaders(auth: AuthConfig): Record<string, string> {
 	}
 }
 
-export function loadSystemsConfig(configFile = path.join(SYSTEMS_DIR, 'systems.json')): SystemConfig[] {
+export function loadSystemsConfig(
+	configFile = path.join(SYSTEMS_DIR, 'systems.json'),
+): SystemConfig[] {
 	return (JSON.parse(readFileSync(configFile, 'utf8')) as { systems: SystemConfig[] }).systems;
 }
 
@@ -141,7 +143,12 @@ function stopChild(child: ChildProcess): Promise<void> {
 	});
 }
 
-async function adminCall(url: string, pathName: string, method: string, body?: unknown): Promise<unknown> {
+async function adminCall(
+	url: string,
+	pathName: string,
+	method: string,
+	body?: unknown,
+): Promise<unknown> {
 	const res = await fetch(`${url}${pathName}`, {
 		method,
 		headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
