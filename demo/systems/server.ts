@@ -239,11 +239,14 @@ function parseIdempotencyKey(value: unknown, what: string): string | undefined {
 }
 
 function parseSince(value: string): number {
-	const v = value.trim();
+	// An unencoded "+02:00" arrives as " 02:00" (form decoding): take it back.
+	const v = value.trim().replace(/(\d) (\d{2}:?\d{2})$/, '$1+$2');
 	if (/^\d{1,16}$/.test(v)) return Number(v);
 	// ISO 8601 with a zone (Z or +hh:mm), or a date alone (UTC midnight). A date-time without a
 	// zone is refused rather than read in some local time.
-	if (/^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2}))?$/.test(v)) {
+	if (
+		/^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2}))?$/.test(v)
+	) {
 		const ms = Date.parse(v);
 		if (Number.isFinite(ms)) return ms;
 	}

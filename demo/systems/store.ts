@@ -136,7 +136,12 @@ export function clientFields(record: JsonObject): JsonObject {
 	for (const [k, v] of Object.entries(record)) {
 		if (k === 'id' || SERVER_FIELDS.includes(k) || v === undefined) continue;
 		// defineProperty: a field named "__proto__" stays a plain field.
-		Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+		Object.defineProperty(out, k, {
+			value: v,
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		});
 	}
 	return out;
 }

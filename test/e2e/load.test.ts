@@ -5,10 +5,18 @@
  * Skips itself, saying why, when n8n is not installed, unless E2E_REQUIRED=1 (then a missing n8n
  * is a failure). Run: `bash scripts/n8n/install.sh && npm run build && npx jest test/e2e`.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-import { N8N_DIR, N8N_VERSION, n8nInstalled, packPackage, startN8n, type RunningN8n } from './n8n';
+import {
+	N8N_DIR,
+	N8N_VERSION,
+	ROOT,
+	n8nInstalled,
+	packPackage,
+	startN8n,
+	type RunningN8n,
+} from './n8n';
 
 const PACKAGE = 'n8n-nodes-data-sync';
 const WORKFLOW_ID = 'e2eLoadSmoke0001';
@@ -71,6 +79,22 @@ const workflow = {
 	},
 };
 
+/**
+ * Type names of what package.json's "n8n" section lists: by convention the file name with a
+ * lower-case first letter (dist/nodes/ConflictCheck/ConflictCheck.node.js -> conflictCheck).
+ */
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+	n8n: { nodes: string[]; credentials?: string[] };
+};
+const typeName = (file: string) => {
+	const base = path.basename(file).split('.')[0];
+	return base[0].toLowerCase() + base.slice(1);
+};
+const listed = {
+	nodes: manifest.n8n.nodes.map(typeName),
+	credentials: (manifest.n8n.credentials ?? []).map(typeName),
+};
+
 const installed = n8nInstalled();
 const required = process.env.E2E_REQUIRED === '1';
 const skip = !installed && !required;
@@ -114,15 +138,20 @@ if (skip) {
 		}
 	};
 
-	it('loads both node types from the installed package', async () => {
+	it('loads every node and credential type the package lists', async () => {
 		await withLogs(async () => {
+			// n8n adds a `<name>Tool` variant of each node that is usableAsTool: leave those out.
 			const ours = (await n8n!.nodeTypes())
-				.filter((t) => t.name.startsWith(`${PACKAGE}.`))
 				.map((t) => t.name)
-				.sort();
+				.filter((name) => name.startsWith(`${PACKAGE}.`) && !name.endsWith('Tool'));
 			expect(ours).toEqual(
 				expect.arrayContaining([`${PACKAGE}.conflictCheck`, `${PACKAGE}.conflictResolve`]),
 			);
+			expect([...new Set(ours)].sort()).toEqual(listed.nodes.map((n) => `${PACKAGE}.${n}`).sort());
+
+			const credentials = (await n8n!.credentialTypes()).map((t) => t.name);
+			expect(credentials).toEqual(expect.arrayContaining(listed.credentials));
+
 			// The HTTP route exists but, in n8n 2.x, only for a signed-in user.
 			const response = await fetch(`${n8n!.url}/types/nodes.json`);
 			expect(response.status).toBe(401);

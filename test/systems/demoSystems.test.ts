@@ -249,6 +249,13 @@ describe('records', () => {
 		]);
 		const ms = await call('system_c', 'GET', `/records?since=${Date.parse(watermark)}`);
 		expect(ms.body.data).toEqual(iso.body.data);
+		// the same instant with an offset, and a date-time without a zone (refused, never guessed)
+		const offset = new Date(Date.parse(watermark) + 2 * 3600 * 1000)
+			.toISOString()
+			.replace('Z', '+02:00');
+		const viaOffset = await call('system_c', 'GET', `/records?since=${encodeURIComponent(offset)}`);
+		expect(viaOffset.body.data).toEqual(iso.body.data);
+		expect((await call('system_c', 'GET', '/records?since=2025-06-01T09:00:00')).status).toBe(400);
 		const live = await call(
 			'system_c',
 			'GET',

@@ -1,0 +1,366 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import { json } from '../harness/build';
+import { startSystems, type StartedSystems } from '../systems/helpers';
+import {
+	allRecords,
+	api,
+	comparable,
+	credentialsFor,
+	payload,
+	pipeline,
+	report,
+	run,
+	secretsOf,
+	seed,
+	writeOnly,
+} from './pipeline';
+
+const customer = (id: string, fields: IDataObject = {}) => ({
+	id,
+	name: `Customer ${id}`,
+	email: `${id}@example.com`,
+	tier: 'silver',
+	balance: 10,
+	...fields,
+});
+
+let started: StartedSystems;
+const outputs: unknown[] = [];
+const keep = <T>(value: T): T => {
+	outputs.push(value);
+	return value;
+};
+
+beforeAll(async () => {
+	started = await startSystems();
+}, 60000);
+
+afterAll(async () => {
+	// Whatever ran above: no secret in any node output, error or report.
+	const text = JSON.stringify(outputs);
+	for (const secret of secretsOf(started)) expect(text).not.toContain(secret);
+	await started?.stop();
+});
+
+async function expectConverged(keys: string[]) {
+	const [a, b, c] = await Promise.all(
+		['system_a', 'system_b', 'system_c'].map((n) => comparable(started.systems[n])),
+	);
+	for (const key of keys) {
+		expect(b[key]).toEqual(a[key]);
+		expect(c[key]).toEqual(a[key]);
+	}
+	return a;
+}
+
+describe('a sync across three demo systems, through n8n’s engine', () => {
+	let staticData: IDataObject | undefined;
+
+	beforeAll(async () => {
+		await started.reset();
+		await seed(started, 'system_a', [
+			customer('c1', { email: 'a1@a.io' }),
+			customer('c2'),
+			customer('c3'),
+			customer('c4'),
+		]);
+		await seed(started, 'system_b', [
+			customer('c1', { email: 'b1@b.io' }),
+			customer('c2'),
+			customer('c5', { tier: 'gold' }),
+		]);
+		await seed(started, 'system_c', [customer('c1'), customer('c3', { balance: 99 })]);
+	});
+
+	it('first sync: every system ends with the same records, and the base is committed', async () => {
+		const result = keep(
+			await run(started, pipeline(await payload(started), { check: { scope: 'all' } })),
+		);
+		expect(result.status).toBe('success');
+		const r = report(result);
+		expect(r).toMatchObject({
+			status: 'passed',
+			sync_type: 'bidirectional',
+			source_system: 'system_a',
+			validation_status: 'passed',
+		});
+		expect(r.counts).toMatchObject({ validate: { keys: 5, passed: 5, failed: 0 } });
+		const a = await expectConverged(['c1', 'c2', 'c3', 'c4', 'c5']);
+		expect(Object.keys(a).sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+		// No base on the first sync: c1 differs on three systems and is a conflict, resolved by LWW.
+		const c1 = json(result.output('Conflict Resolve', 0)).find((i) => i.key === 'c1')!;
+		expect(c1).toMatchObject({ kind: 'conflict', basis: 'none' });
+		expect((c1.audit as IDataObject).strategy).toBe('lastWriterWins');
+		staticData = result.staticData;
+		const stored = (staticData.global as IDataObject)['dataSync:default'] as IDataObject;
+		expect(Object.keys(stored.keys as IDataObject).sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+	});
+
+	it('a re-sent sync writes nothing new', async () => {
+		const before = await Promise.all(
+			['system_a', 'system_b', 'system_c'].map((n) => started.stats(n)),
+		);
+		const result = keep(await run(started, pipeline(await payload(started)), staticData));
+		expect(report(result)).toMatchObject({ status: 'nothing_to_sync' });
+		const after = await Promise.all(
+			['system_a', 'system_b', 'system_c'].map((n) => started.stats(n)),
+		);
+		expect(after.map((s) => s.applied_writes)).toEqual(before.map((s) => s.applied_writes));
+	});
+
+	it('conflicting edits on two systems resolve by field-level merge, with the audit', async () => {
+		await api(started.systems.system_a, 'PUT', '/records/c1', {
+			...customer('c1'),
+			email: 'new-a@a.io',
+			tier: 'gold',
+		});
+		await api(started.systems.system_b, 'PUT', '/records/c1', {
+			...customer('c1'),
+			email: (await comparable(started.systems.system_b)).c1.email,
+			balance: 50,
+		});
+		const result = keep(
+			await run(
+				started,
+				pipeline(await payload(started), { resolve: { strategy: 'fieldMerge' } }),
+				staticData,
+			),
+		);
+		const c1 = json(result.output('Conflict Resolve', 0)).find((i) => i.key === 'c1')!;
+		expect(c1).toMatchObject({
+			kind: 'conflict',
+			basis: 'base',
+			states: { system_a: 'changed', system_b: 'changed', system_c: 'unchanged' },
+		});
+		expect(c1.audit).toMatchObject({
+			strategy: 'fieldMerge',
+			winner: 'merged',
+			fieldWinners: {
+				email: { from: ['system_a'] },
+				tier: { from: ['system_a'] },
+				balance: { from: ['system_b'] },
+			},
+		});
+		expect(report(result)).toMatchObject({
+			status: 'passed',
+			conflicts_detected: 1,
+			conflicts_resolved: 1,
+		});
+		const a = await expectConverged(['c1']);
+		expect(a.c1).toMatchObject({ email: 'new-a@a.io', tier: 'gold', balance: 50 });
+		staticData = result.staticData;
+	});
+
+	it('a delete on one system propagates as a tombstone to the others', async () => {
+		await api(started.systems.system_b, 'DELETE', '/records/c2');
+		const result = keep(await run(started, pipeline(await payload(started)), staticData));
+		expect(report(result)).toMatchObject({ status: 'passed' });
+		for (const name of ['system_a', 'system_c']) {
+			const c2 = (await allRecords(started.systems[name])).find((r) => r.id === 'c2');
+			expect(c2).toMatchObject({ _deleted: true });
+		}
+		staticData = result.staticData;
+	});
+
+	it('one-way never writes the source, even when the resolution differs from it', async () => {
+		await api(started.systems.system_a, 'PUT', '/records/c3', {
+			...customer('c3'),
+			tier: 'bronze',
+		});
+		await new Promise((r) => setTimeout(r, 5));
+		await api(started.systems.system_c, 'PUT', '/records/c3', {
+			...customer('c3'),
+			tier: 'platinum',
+		});
+		const before = (await started.stats('system_a')).applied_writes;
+		const result = keep(
+			await run(started, pipeline(await payload(started, { sync_type: 'one_way' })), staticData),
+		);
+		expect((await started.stats('system_a')).applied_writes).toBe(before);
+		// LWW picked system_c's later edit; the source keeps its own, so validation fails for c3.
+		const r = report(result);
+		expect(r).toMatchObject({ status: 'failed', sync_type: 'one_way' });
+		expect(r.differing).toEqual([{ key: 'c3', system: 'system_a', fields: ['tier'] }]);
+		expect((await comparable(started.systems.system_b)).c3.tier).toBe('platinum');
+	});
+});
+
+describe('writes', () => {
+	beforeEach(async () => {
+		await started.reset();
+		const records = Array.from({ length: 30 }, (_, i) =>
+			customer(`k${String(i).padStart(2, '0')}`),
+		);
+		await seed(started, 'system_a', records);
+	});
+
+	it('a dry run plans every write and writes nothing', async () => {
+		const result = keep(
+			await run(started, pipeline(await payload(started), { sync: { writeMode: 'dryRun' } })),
+		);
+		const results = json(result.output('Multi Target Sync', 0));
+		// 30 keys x 3 systems: the source already holds them, each target would get a create.
+		expect(results).toHaveLength(90);
+		const planned = results.filter((r) => r.outcome === 'planned');
+		expect(planned).toHaveLength(60);
+		expect(planned.every((r) => r.action === 'would create' && r.system !== 'system_a')).toBe(true);
+		expect(
+			results.filter((r) => r.system === 'system_a').every((r) => r.outcome === 'unchanged'),
+		).toBe(true);
+		for (const name of ['system_a', 'system_b', 'system_c'])
+			expect((await started.stats(name)).applied_writes).toBe(0);
+	});
+
+	it('a write whose answer is lost is retried with the same idempotency key and applied once', async () => {
+		await started.setFaults('system_c', { failAfterCommitRate: 0.5, seed: 3 });
+		const result = keep(
+			await run(started, pipeline(await payload(started), { sync: { options: { batchSize: 3 } } })),
+		);
+		await started.setFaults('system_c', { failAfterCommitRate: 0 });
+		const stats = await started.stats('system_c');
+		expect(stats.applied_writes).toBe(30);
+		expect(stats.faults.failed_after_commit).toBeGreaterThan(0);
+		expect(stats.idempotent_replays).toBeGreaterThanOrEqual(stats.faults.failed_after_commit);
+		expect(report(result)).toMatchObject({ status: 'passed', records_written: 60 });
+	});
+
+	it('429, 5xx and resets are retried to success', async () => {
+		for (const name of ['system_b', 'system_c']) {
+			await started.setFaults(name, {
+				errorRate: 0.25,
+				throttleRate: 0.15,
+				resetRate: 0.1,
+				retryAfterSeconds: 0,
+				seed: 7,
+			});
+		}
+		const result = keep(
+			await run(
+				started,
+				pipeline(await payload(started), { sync: { options: { batchSize: 5, maxAttempts: 8 } } }),
+			),
+		);
+		const b = await started.stats('system_b');
+		const c = await started.stats('system_c');
+		for (const name of ['system_b', 'system_c'])
+			await started.setFaults(name, { errorRate: 0, throttleRate: 0, resetRate: 0 });
+		expect(
+			b.faults.errors +
+				b.faults.throttled +
+				b.faults.resets +
+				c.faults.errors +
+				c.faults.throttled +
+				c.faults.resets,
+		).toBeGreaterThan(0);
+		const r = report(result);
+		expect(r).toMatchObject({ status: 'passed', records_written: 60, failed_writes: 0 });
+		expect(((r.transport as IDataObject).sync as IDataObject).retries).toBeGreaterThan(0);
+		await expectConverged(Object.keys(await comparable(started.systems.system_a)));
+	});
+
+	it('a target that stays down ends on the Failed output with every key accounted for', async () => {
+		const checked = keep(
+			await run(started, pipeline(await payload(started), { stopAfterResolve: true })),
+		);
+		// system_c goes down after the check, before the writes.
+		await started.setFaults('system_c', { errorRate: 1 });
+		const result = keep(
+			await run(
+				started,
+				writeOnly(json(checked.output('Conflict Resolve', 0)), {
+					sync: { options: { maxAttempts: 2 } },
+					validate: { options: { maxAttempts: 1 } },
+				}),
+			),
+		);
+		await started.setFaults('system_c', { errorRate: 0 });
+		const results = json(result.output('Multi Target Sync', 0));
+		const failed = json(result.output('Multi Target Sync', 1));
+		// Every key on every system: the source unchanged, system_b written, system_c failed.
+		expect(results).toHaveLength(90);
+		expect(failed).toHaveLength(30);
+		expect(new Set(failed.map((f) => f.key)).size).toBe(30);
+		expect(
+			failed.every(
+				(f) =>
+					f.system === 'system_c' && /failed after 2 attempts: HTTP 50[03]/.test(String(f.reason)),
+			),
+		).toBe(true);
+		expect(
+			results.filter((r) => r.system === 'system_b').every((r) => r.outcome === 'written'),
+		).toBe(true);
+		const r = report(result);
+		expect(r).toMatchObject({ status: 'failed', failed_writes: 30, records_written: 30 });
+		expect((r.insights as string[]).some((s) => s.includes('writes failed on system_c'))).toBe(
+			true,
+		);
+		// Nothing validated (system_c lacks every key): no key advances the base.
+		expect(json(result.output('Sync Validate', 1))).toEqual([]);
+	});
+
+	it('a system that changed after the check is not overwritten: its key comes back as a conflict', async () => {
+		await seed(started, 'system_c', [customer('k01', { tier: 'gold' })]);
+		const checked = keep(
+			await run(
+				started,
+				pipeline(await payload(started), {
+					stopAfterResolve: true,
+					resolve: { strategy: 'sourceWins' },
+				}),
+			),
+		);
+		const resolved = json(checked.output('Conflict Resolve', 0));
+		// Someone edits k01 on system_c between the check and the write.
+		await api(started.systems.system_c, 'PUT', '/records/k01', {
+			...customer('k01'),
+			tier: 'diamond',
+		});
+		const result = keep(await run(started, writeOnly(resolved)));
+		const conflicts = json(result.output('Multi Target Sync', 2));
+		expect(conflicts.map((c) => [c.key, c.system, c.conflictType])).toEqual([
+			['k01', 'system_c', 'concurrent_change'],
+		]);
+		expect((await comparable(started.systems.system_c)).k01.tier).toBe('diamond');
+		expect(report(result)).toMatchObject({
+			status: 'failed',
+			conflictsRequeued: [{ key: 'k01', system: 'system_c' }],
+		});
+	});
+
+	it('an unknown target system is a clear error before anything is written', async () => {
+		const result = keep(
+			await run(
+				started,
+				pipeline(await payload(started, { target_systems: ['system_b', 'system_x'] })),
+			),
+		);
+		expect(result.status).toBe('error');
+		expect(result.error!.message).toMatch(/Unknown system "system_x"/);
+		for (const name of ['system_a', 'system_b', 'system_c'])
+			expect((await started.stats(name)).applied_writes).toBe(0);
+	});
+
+	it('a wrong secret fails with the system’s answer, and no secret appears in the error', async () => {
+		const wrongToken = 'wrong-token-6b1e0d';
+		const credentials = credentialsFor(started);
+		credentials.dataSyncSystem2Api = { ...credentials.dataSyncSystem2Api, token: wrongToken };
+		const result = keep(
+			await run(started, pipeline(await payload(started)), undefined, credentials),
+		);
+		expect(result.status).toBe('error');
+		const message = result.error!.message;
+		expect(message).toBe(
+			'Reading system_b: system_b: POST /records/lookup answered HTTP 401: unauthorized',
+		);
+		const everything = JSON.stringify([
+			result.runData,
+			message,
+			(result.error as { description?: string }).description,
+		]);
+		for (const secret of [wrongToken, ...secretsOf(started)])
+			expect(everything).not.toContain(secret);
+		for (const name of ['system_a', 'system_b', 'system_c'])
+			expect((await started.stats(name)).applied_writes).toBe(0);
+	});
+});
