@@ -342,9 +342,9 @@ describe('writes', () => {
 	});
 
 	it('a wrong secret fails with the system’s answer, and no secret appears in the error', async () => {
-		const wrongToken = 'wrong-token-6b1e0d';
+		const badValue = 'wrong-token-6b1e0d';
 		const credentials = credentialsFor(started);
-		credentials.dataSyncSystem2Api = { ...credentials.dataSyncSystem2Api, token: wrongToken };
+		credentials.dataSyncSystem2Api = { ...credentials.dataSyncSystem2Api, token: badValue };
 		const result = keep(
 			await run(started, pipeline(await payload(started)), undefined, credentials),
 		);
@@ -358,7 +358,7 @@ describe('writes', () => {
 			message,
 			(result.error as { description?: string }).description,
 		]);
-		for (const secret of [wrongToken, ...secretsOf(started)])
+		for (const secret of [badValue, ...secretsOf(started)])
 			expect(everything).not.toContain(secret);
 		for (const name of ['system_a', 'system_b', 'system_c'])
 			expect((await started.stats(name)).applied_writes).toBe(0);
