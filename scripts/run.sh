@@ -26,8 +26,12 @@ demo)
 	npm run build --silent
 	node demo/engine-demo.js
 	;;
+systems)
+	# The three demo systems on 127.0.0.1:5701-5703, seeded with conflicting customers.
+	exec node --disable-warning=ExperimentalWarning demo/systems/start.ts --seed-demo "${@:2}"
+	;;
 *)
-	echo "usage: scripts/run.sh test|demo" >&2
+	echo "usage: scripts/run.sh test|demo|systems" >&2
 	exit 2
 	;;
 esac

@@ -72,6 +72,7 @@ export function packPackage(): string {
 		env: { ...process.env, PATH: node24Path(), npm_config_loglevel: 'error' },
 	});
 	if (result.status !== 0) {
+		rmSync(dest, { recursive: true, force: true });
 		throw new Error(`npm pack failed (${result.status}): ${result.stderr || result.stdout}`);
 	}
 	const [{ filename }] = JSON.parse(result.stdout) as Array<{ filename: string }>;

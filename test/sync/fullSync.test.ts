@@ -259,6 +259,51 @@ describe('writes', () => {
 		await expectConverged(Object.keys(await comparable(started.systems.system_a)));
 	});
 
+	it('30% injected faults on every system: the sync converges, and the figures are printed', async () => {
+		const records = Array.from({ length: 200 }, (_, i) =>
+			customer(`f${String(i).padStart(3, '0')}`),
+		);
+		await seed(started, 'system_a', records);
+		await seed(
+			started,
+			'system_c',
+			records.slice(0, 50).map((r) => ({ ...r, tier: 'gold' })),
+		);
+		const faults = { errorRate: 0.15, throttleRate: 0.1, resetRate: 0.05, retryAfterSeconds: 0 };
+		for (const [i, name] of ['system_a', 'system_b', 'system_c'].entries())
+			await started.setFaults(name, { ...faults, seed: 11 + i });
+		const result = keep(
+			await run(
+				started,
+				pipeline(await payload(started), {
+					resolve: { strategy: 'sourceWins' },
+					sync: { options: { batchSize: 5, maxAttempts: 8 } },
+					validate: { options: { maxAttempts: 8 } },
+				}),
+			),
+		);
+		const stats = await Promise.all(
+			['system_a', 'system_b', 'system_c'].map((n) => started.stats(n)),
+		);
+		for (const name of ['system_a', 'system_b', 'system_c'])
+			await started.setFaults(name, { errorRate: 0, throttleRate: 0, resetRate: 0 });
+		const r = report(result);
+		const transport = r.transport as { sync: IDataObject; validate: IDataObject };
+		const injected = stats.map((s) => s.faults.errors + s.faults.throttled + s.faults.resets);
+		console.log(
+			`30% faults: ${(r.counts as IDataObject as { validate: IDataObject }).validate.keys} keys, ${r.records_written} writes applied, ` +
+				`${r.failed_writes} failed; sync requests ${transport.sync.requests} (retries ${transport.sync.retries}, 429s ${transport.sync.throttled}); ` +
+				`validate requests ${transport.validate.requests} (retries ${transport.validate.retries}); faults injected per system ${injected.join('/')}; ` +
+				`applied writes per system ${stats.map((s) => s.applied_writes).join('/')}`,
+		);
+		expect(injected.reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+		// 230 keys (30 seeded for every test, 200 here): 180 creates + 50 updates on system_c, 230 creates on system_b.
+		expect(r).toMatchObject({ status: 'passed', failed_writes: 0, records_written: 460 });
+		// Exactly one applied write per planned write: retries never duplicated one.
+		expect(stats.map((s) => s.applied_writes)).toEqual([0, 230, 230]);
+		await expectConverged(records.map((x) => String(x.id)));
+	});
+
 	it('a target that stays down ends on the Failed output with every key accounted for', async () => {
 		const checked = keep(
 			await run(started, pipeline(await payload(started), { stopAfterResolve: true })),
