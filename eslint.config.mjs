@@ -15,6 +15,8 @@ export default [
 			'@n8n/community-nodes/no-dangerous-functions': 'off',
 			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
 			'import-x/no-unresolved': 'off',
+			// Benchmarks, the demo and some tests print figures.
+			'no-console': 'off',
 		},
 	},
 ];
