@@ -102,7 +102,7 @@ function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Bas
 	return base;
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const started = Date.now();
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const source = String(this.getNodeParameter('sourceSystem', 0)).trim();
@@ -300,4 +300,28 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	};
 	conflicts.push(...errorItems);
 	return [conflicts, changes, [summary]];
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	try {
+		return await check.call(this);
+	} catch (error) {
+		const e =
+			error instanceof NodeOperationError
+				? error
+				: new NodeOperationError(this.getNode(), error as Error);
+		if (!this.continueOnFail()) throw e;
+		// A node-level problem (an unknown system, an unreadable system) under continue-on-fail:
+		// one error item, so n8n routes it to the error output instead of passing the input on.
+		return [
+			[
+				{
+					json: { error: e.message, details: { description: e.description ?? null } },
+					pairedItem: { item: 0 },
+				},
+			],
+			[],
+			[],
+		];
+	}
 }

@@ -338,6 +338,38 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 			expect(json(result.output(CHECK, 1)).map((i) => i.key)).toEqual(['x2']);
 		});
 
+		it('Reject All on a Bad Record: one bad record holds back the whole input', async () => {
+			const result = await runWorkflow({
+				workflow: syncWorkflow({
+					systems: bad(),
+					resolve: false,
+					check: { options: { rejectAll: true } },
+					checkExtra: { onError: 'continueErrorOutput' },
+				}),
+				nodeTypes,
+			});
+			expect(json(result.output(CHECK, 3)).map((e) => e.error)).toEqual([
+				'system_a: item 1: the record has no key: field "id" is missing or empty',
+			]);
+			for (const output of [0, 1, 2]) expect(result.output(CHECK, output)).toEqual([]);
+		});
+
+		it('a node-level error under continue-on-fail goes to the error output, not down the main path', async () => {
+			const result = await runWorkflow({
+				workflow: syncWorkflow({
+					systems: systems(),
+					resolve: false,
+					check: { keyFields: '' },
+					checkExtra: { onError: 'continueErrorOutput' },
+				}),
+				nodeTypes,
+			});
+			expect(json(result.output(CHECK, 3))[0].error).toBe(
+				'Key Fields is empty: name the field that identifies a record',
+			);
+			for (const output of [0, 1, 2]) expect(result.output(CHECK, output)).toEqual([]);
+		});
+
 		it('a records field that is not an array names the item and the field', async () => {
 			const result = await runWorkflow({
 				workflow: syncWorkflow({
