@@ -190,6 +190,8 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 
 	if (errors.length > 0 && !this.continueOnFail())
 		throw toNodeError(this, errors[0], errors.length - 1);
+	// An all-or-nothing input (a webhook payload): one bad record rejects every record in it.
+	if (errors.length > 0 && options.rejectAll) return [errors.map(errorItem), [], []];
 	// A key with a rejected record anywhere is held back: checking it without that record
 	// would read the system as missing and overwrite it.
 	const rejectedKeys = new Set(

@@ -359,7 +359,7 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 				workflow: syncWorkflow({
 					systems: systems(),
 					resolve: false,
-					check: { keyFields: '' },
+					check: { options: { watermark: 'yesterday' } },
 					checkExtra: { onError: 'continueErrorOutput' },
 				}),
 				nodeTypes,
