@@ -183,6 +183,14 @@ export const properties: INodeProperties[] = [
 					'Whether a key the base knows but a system no longer holds counts as deleted there. Off: it counts as missing and is recreated.',
 			},
 			{
+				displayName: 'Reject All on a Bad Record',
+				name: 'rejectAll',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether one bad record rejects the whole input, as a webhook payload should be: nothing goes on, and with continue-on-fail every bad record goes to the error output. Off: the bad records are set aside and the rest carry on.',
+			},
+			{
 				displayName: 'Sync ID',
 				name: 'syncId',
 				type: 'string',

@@ -365,7 +365,7 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 				nodeTypes,
 			});
 			expect(json(result.output(CHECK, 3))[0].error).toBe(
-				'Key Fields is empty: name the field that identifies a record',
+				'Option "Last Sync Watermark": "yesterday" is not an ISO 8601 timestamp or epoch number',
 			);
 			for (const output of [0, 1, 2]) expect(result.output(CHECK, output)).toEqual([]);
 		});
