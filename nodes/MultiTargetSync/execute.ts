@@ -177,6 +177,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			targets: p.targets,
 			systems: p.input.systems,
 			strategy: p.input.audit?.strategy ?? null,
+			audit: (p.input.audit ?? null) as unknown as IDataObject | null,
 			expected: p.input.resolvedDeleted ? null : p.input.resolved,
 			ignoredFields: p.input.ignoredFields,
 			keyFields: p.input.keyFields ?? null,

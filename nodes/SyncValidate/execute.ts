@@ -62,6 +62,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const requeued: Finding[] = [];
 	const sync = { written: 0, unchanged: 0, skipped: 0, failed: 0, conflicts: 0, planned: 0 };
 	const strategies: Record<string, number> = {};
+	// How each conflict was resolved, for the sync log: nothing is overwritten unrecorded.
+	const resolutions: IDataObject[] = [];
 	let meta: IDataObject = {};
 	results.forEach(({ json }, i) => {
 		if (
@@ -91,6 +93,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			};
 			keys.set(json.key, entry);
 			const strategy = String(json.strategy ?? 'unknown');
+			if (json.audit && strategy !== 'cleanChange')
+				resolutions.push({ key: json.key, ...(json.audit as IDataObject) });
 			strategies[strategy] = (strategies[strategy] ?? 0) + 1;
 		}
 		entry.items.push(i);
@@ -304,6 +308,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		differing: cap(differing) as unknown as IDataObject[],
 		failures: cap(failures),
 		conflictsRequeued: cap(requeued) as unknown as IDataObject[],
+		resolutions: resolutions.slice(0, 100),
 		base: baseNote,
 		validatedAt: new Date(finished).toISOString(),
 		// Flat fields, as the Day 66 log and report use them.

@@ -147,6 +147,14 @@ describe('a sync across three demo systems, through n8n’s engine', () => {
 			conflicts_detected: 1,
 			conflicts_resolved: 1,
 		});
+		expect(report(result).resolutions).toEqual([
+			expect.objectContaining({
+				key: 'c1',
+				strategy: 'fieldMerge',
+				winner: 'merged',
+				losingValues: expect.any(Object),
+			}),
+		]);
 		const a = await expectConverged(['c1']);
 		expect(a.c1).toMatchObject({ email: 'new-a@a.io', tier: 'gold', balance: 50 });
 		staticData = result.staticData;
