@@ -54,7 +54,10 @@ function node24Path(): string {
 	return [path.dirname(node24()), process.env.PATH ?? ''].join(path.delimiter);
 }
 
-/** Packs this package (`npm pack`) into a new temp folder and returns the .tgz path. */
+/**
+ * Packs this package (`npm pack`) into a new temp folder and returns the .tgz path. The folder
+ * is removed when the test process exits; callers may remove it sooner.
+ */
 export function packPackage(): string {
 	const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
 		n8n: { nodes: string[]; credentials?: string[] };
@@ -66,6 +69,7 @@ export function packPackage(): string {
 		throw new Error(`Build first ("npm run build"): ${missing.join(', ')} missing`);
 	}
 	const dest = mkdtempSync(path.join(tmpdir(), 'n8n-data-sync-pack-'));
+	process.once('exit', () => rmSync(dest, { recursive: true, force: true }));
 	const result = spawnSync('npm', ['pack', '--json', '--pack-destination', dest], {
 		cwd: ROOT,
 		encoding: 'utf8',
