@@ -143,10 +143,12 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 			],
 			publish: [String(workflow.id)],
 		});
+		await n8n.waitForWebhook('data-sync');
 	}, 240_000);
 
 	afterAll(async () => {
 		const logs = n8n?.logs() ?? '';
+		if (process.env.E2E_DEBUG) console.log(logs);
 		await n8n?.stop();
 		await systems?.stop();
 		for (const secret of [

@@ -274,6 +274,11 @@ export interface RunningN8n {
 	nodeTypes(): Promise<NodeTypeDescription[]>;
 	/** The credential types this server loaded (credentials.json, read like nodeTypes()). */
 	credentialTypes(): Promise<Array<{ name: string; displayName: string }>>;
+	/**
+	 * Waits until a production webhook is registered: n8n activates published workflows after
+	 * /healthz/readiness already answers, so a request right away can meet a 404.
+	 */
+	waitForWebhook(webhookPath: string, method?: string, timeoutMs?: number): Promise<void>;
 	/** Everything the server printed so far (stdout and stderr, interleaved). */
 	logs(): string;
 	/** Runs another n8n CLI command against this server's user folder and database. */
@@ -387,6 +392,25 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 			startupMs,
 			timings,
 			webhookUrl: (webhookPath) => `${url}/webhook/${webhookPath.replace(/^\/+/, '')}`,
+			waitForWebhook: async (webhookPath, method = 'POST', timeoutMs = 60_000) => {
+				const target = `${url}/webhook/${webhookPath.replace(/^\/+/, '')}`;
+				const deadline = Date.now() + timeoutMs;
+				// An unauthenticated probe: 404 until the webhook is registered, then 403/401/...
+				for (;;) {
+					const res = await fetch(target, {
+						method,
+						headers: { 'Content-Type': 'application/json' },
+						body: method === 'GET' ? undefined : '{}',
+					});
+					await res.arrayBuffer();
+					if (res.status !== 404) return;
+					if (Date.now() > deadline)
+						throw new Error(
+							`webhook ${method} ${webhookPath} not registered after ${timeoutMs} ms`,
+						);
+					await new Promise((r) => setTimeout(r, 250));
+				}
+			},
 			nodeTypes: async () => await readTypes<NodeTypeDescription>(userFolder, 'nodes'),
 			credentialTypes: async () =>
 				await readTypes<{ name: string; displayName: string }>(userFolder, 'credentials'),
