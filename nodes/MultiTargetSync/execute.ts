@@ -69,6 +69,24 @@ function asResolvedKey(ctx: IExecuteFunctions, json: IDataObject, i: number): Re
 	return json as unknown as ResolvedKey;
 }
 
+/** What every result item says about its key, so Sync Validate needs nothing else. */
+function resultFields(p: Planned): IDataObject {
+	return {
+		syncId: p.input.syncId ?? null,
+		key: p.input.key,
+		sourceSystem: p.input.sourceSystem,
+		syncType: p.syncType,
+		targets: p.targets,
+		systems: p.input.systems,
+		strategy: p.input.audit?.strategy ?? null,
+		audit: (p.input.audit ?? null) as unknown as IDataObject | null,
+		expected: p.input.resolvedDeleted ? null : p.input.resolved,
+		ignoredFields: p.input.ignoredFields,
+		keyFields: p.input.keyFields ?? null,
+		tombstoneField: p.input.tombstoneField ?? null,
+	};
+}
+
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const started = Date.now();
 	const items = this.getInputData();
@@ -114,11 +132,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	if (action === 'planOnly') {
 		for (const p of planned) {
 			for (const w of p.writes) {
+				// One item per write, for other nodes to perform: `target` routes it, `record` is the row.
 				results.push({
 					json: {
-						syncId: p.input.syncId ?? null,
+						...resultFields(p),
 						target: w.system,
 						...w,
+						outcome: 'planned',
 					} as unknown as IDataObject,
 					pairedItem: { item: p.itemIndex },
 				});
@@ -169,20 +189,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		planned: allWrites.length,
 	};
 	for (const p of planned) {
-		const base = {
-			syncId: p.input.syncId ?? null,
-			key: p.input.key,
-			sourceSystem: p.input.sourceSystem,
-			syncType: p.syncType,
-			targets: p.targets,
-			systems: p.input.systems,
-			strategy: p.input.audit?.strategy ?? null,
-			audit: (p.input.audit ?? null) as unknown as IDataObject | null,
-			expected: p.input.resolvedDeleted ? null : p.input.resolved,
-			ignoredFields: p.input.ignoredFields,
-			keyFields: p.input.keyFields ?? null,
-			tombstoneField: p.input.tombstoneField ?? null,
-		};
+		const base = resultFields(p);
 		for (const s of p.skips) {
 			counts[s.action === 'unchanged' ? 'unchanged' : 'skipped']++;
 			results.push({

@@ -8,7 +8,7 @@ import {
 
 import { systemCredentials } from '../shared/systems';
 import { execute } from './execute';
-import { properties } from './properties';
+import { configuredInputs, properties } from './properties';
 
 export class SyncValidate implements INodeType {
 	description: INodeTypeDescription = {
@@ -21,14 +21,11 @@ export class SyncValidate implements INodeType {
 		description: 'Read every system back, prove they agree, advance the base, and report the sync',
 		defaults: { name: 'Sync Validate' },
 		usableAsTool: true,
-		inputs: [
-			{ type: NodeConnectionTypes.Main, displayName: 'Sync Results' },
-			{ type: NodeConnectionTypes.Main, displayName: 'Check Summary', required: false },
-		],
+		inputs: `={{(${configuredInputs})($parameter)}}`,
 		requiredInputs: 1,
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Report', 'Base Updates'],
-		credentials: systemCredentials({}),
+		credentials: systemCredentials({ readBackFrom: ['http'] }),
 		properties,
 	};
 

@@ -16,7 +16,7 @@ import {
 	type BaseEntry,
 	type RecordData,
 } from '../shared/engine';
-import { baseSlot } from '../shared/params';
+import { baseSlot, splitList } from '../shared/params';
 import { lookupRecords } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
 import { DEFAULT_RETRY, newStats, TransportError, type RetryPolicy } from '../shared/transport';
@@ -127,7 +127,23 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const stats = newStats();
 	const actual = new Map<string, Map<string, RecordData>>();
 	const unreadable: Array<{ system: string; reason: string }> = [];
-	if (keys.size > 0) {
+	const composed = this.getNodeParameter('readBackFrom', 0, 'http') === 'inputs';
+	if (keys.size > 0 && composed) {
+		// Each system's records, read back by other n8n nodes after the writes, on its own input.
+		const { keyFields } = keys.values().next().value!;
+		splitList(this.getNodeParameter('readBackSystems', 0, '')).forEach((name, n) => {
+			const byKey = new Map<string, RecordData>();
+			for (const { json } of this.getInputData(n + 2) ?? []) {
+				const key = recordKey(json, keyFields);
+				if (typeof key === 'string') byKey.set(key, json);
+			}
+			actual.set(name, byKey);
+		});
+		for (const name of systemNames) {
+			if (!actual.has(name))
+				unreadable.push({ system: name, reason: 'no read-back input names it' });
+		}
+	} else if (keys.size > 0) {
 		const connections = requireSystems(this, await connectedSystems(this), systemNames, 'systems');
 		const keyList = [...keys.keys()];
 		const { keyFields } = keys.values().next().value!;

@@ -1,7 +1,21 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
 import { recordSpecNotice } from '../shared/descriptions';
 import { connectedSystemsProperty } from '../shared/systems';
+
+/** Sync results, the check summary, then (read back by other nodes) one input per system. */
+export const configuredInputs = (parameters: INodeParameters) => {
+	const inputs = [
+		{ type: 'main', displayName: 'Sync Results', required: true },
+		{ type: 'main', displayName: 'Check Summary', required: false },
+	];
+	if (parameters.readBackFrom !== 'inputs') return inputs;
+	for (const name of String(parameters.readBackSystems ?? '').split(',')) {
+		if (name.trim())
+			inputs.push({ type: 'main', displayName: `${name.trim()} Now`, required: false });
+	}
+	return inputs;
+};
 
 export const properties: INodeProperties[] = [
 	{
@@ -12,7 +26,38 @@ export const properties: INodeProperties[] = [
 		default: '',
 	},
 	recordSpecNotice,
-	connectedSystemsProperty({}),
+	{
+		displayName: 'Read Systems Back',
+		name: 'readBackFrom',
+		type: 'options',
+		noDataExpression: true,
+		default: 'http',
+		options: [
+			{
+				name: 'Over HTTP (Data Sync System Credentials)',
+				value: 'http',
+				description: 'This node reads every system back for the synced keys',
+			},
+			{
+				name: 'From Node Inputs',
+				value: 'inputs',
+				description:
+					'Each system’s current records arrive on an input, read by any n8n node after the writes',
+			},
+		],
+	},
+	{
+		displayName: 'Systems Read Back',
+		name: 'readBackSystems',
+		type: 'string',
+		default: '',
+		noDataExpression: true,
+		placeholder: 'e.g. postgres, mariadb, system_a',
+		displayOptions: { show: { readBackFrom: ['inputs'] } },
+		description:
+			'Comma-separated names of every synced system. Each gets an input, in this order, after Check Summary.',
+	},
+	connectedSystemsProperty({ readBackFrom: ['http'] }),
 	{
 		displayName: 'Commit Base To',
 		name: 'baseTarget',
