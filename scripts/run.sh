@@ -20,11 +20,14 @@ test)
 	npm run build --silent
 	npx n8n-node lint
 	npx tsc -p test/tsconfig.json
-	npx jest "${@:2}"
+	# The end-to-end tests run the workflow in a real n8n: install it (cached after the first run).
+	bash scripts/n8n/install.sh
+	E2E_REQUIRED=1 npx jest "${@:2}"
 	;;
 demo)
 	npm run build --silent
-	node demo/engine-demo.js
+	bash scripts/n8n/install.sh
+	node --disable-warning=ExperimentalWarning scripts/demo.ts "${@:2}"
 	;;
 systems)
 	# The three demo systems on 127.0.0.1:5701-5703, seeded with conflicting customers.

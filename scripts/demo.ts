@@ -1,0 +1,216 @@
+/**
+ * The README's demo: builds nothing itself (scripts/run.sh demo builds and installs n8n first),
+ * then brings up the whole Day 66 pipeline and leaves it running:
+ *   1. the three demo systems, seeded with conflicting customers (.data/systems);
+ *   2. a real n8n 2.41.1 with this package installed as a community package (.data/n8n);
+ *   3. the system credentials, the webhook secret and workflows/day66-data-sync.json, published;
+ *   4. one sync through the webhook, whose report it prints, with the editor URL.
+ * A second run stops what the first left running and starts again on the same data.
+ * `node scripts/demo.ts stop` stops everything.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import axios from 'axios';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DATA = path.join(ROOT, '.data');
+const RUN = path.join(DATA, 'demo');
+const N8N_HOME = path.join(DATA, 'n8n');
+const N8N_BIN = path.join(ROOT, '.cache/n8n/node_modules/n8n/bin/n8n');
+const PORT = Number(process.env.DEMO_N8N_PORT ?? 5678);
+const URL = `http://127.0.0.1:${PORT}`;
+const WORKFLOW = path.join(ROOT, 'workflows/day66-data-sync.json');
+// Demo-only values, like the demo systems' own secrets in demo/systems/systems.json.
+const WEBHOOK_HEADER = 'X-Sync-Secret';
+const WEBHOOK_VALUE = process.env.DEMO_WEBHOOK_SECRET ?? 'demo-webhook-value-not-a-secret';
+const ENCRYPTION = process.env.DEMO_N8N_ENCRYPTION_KEY ?? 'n8n-nodes-data-sync-demo-key';
+
+interface SystemConfig {
+	name: string;
+	port: number;
+	auth: { type: string; header?: string; value?: string; token?: string; username?: string; password?: string };
+}
+const systems = (JSON.parse(readFileSync(path.join(ROOT, 'demo/systems/systems.json'), 'utf8')) as { systems: SystemConfig[] })
+	.systems;
+
+const step = (text: string) => console.log(`\n== ${text}`);
+
+function n8nEnv(): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {};
+	for (const [k, v] of Object.entries(process.env)) if (!/^(N8N_|DB_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+	return {
+		...env,
+		N8N_USER_FOLDER: N8N_HOME,
+		N8N_ENCRYPTION_KEY: ENCRYPTION,
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_HOST: '127.0.0.1',
+		N8N_PORT: String(PORT),
+		N8N_RUNNERS_BROKER_PORT: String(PORT + 1),
+		N8N_WEBHOOK_URL: `${URL}/`,
+		N8N_EDITOR_BASE_URL: `${URL}/`,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_TEMPLATES_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
+		N8N_DISABLED_MODULES: 'mcp-registry',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+	};
+}
+
+/** Stops a process group recorded in a pid file, if it still runs. */
+function stopRecorded(name: string): void {
+	const file = path.join(RUN, `${name}.pid`);
+	if (!existsSync(file)) return;
+	const pid = Number(readFileSync(file, 'utf8'));
+	try {
+		process.kill(-pid, 'SIGTERM');
+		console.log(`stopped ${name} (pid ${pid})`);
+	} catch {
+		// already gone
+	}
+	rmSync(file, { force: true });
+}
+
+/** Starts a detached process that outlives this script, logging to .data/demo/<name>.log. */
+function startDetached(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+	const log = openSync(path.join(RUN, `${name}.log`), 'a');
+	const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', log, log] });
+	closeSync(log);
+	writeFileSync(path.join(RUN, `${name}.pid`), String(child.pid));
+	child.unref();
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (await probe().catch(() => false)) return;
+		await new Promise((r) => setTimeout(r, 300));
+	}
+	throw new Error(`${what} did not come up within ${timeoutMs / 1000} s (see ${RUN})`);
+}
+
+const status = async (url: string, method: 'GET' | 'POST' = 'GET') =>
+	(await axios.request({ url, method, data: method === 'POST' ? {} : undefined, validateStatus: () => true, timeout: 3000 })).status;
+
+function n8nCli(args: string[]): void {
+	execFileSync(process.execPath, [N8N_BIN, ...args], { cwd: ROOT, env: n8nEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function credentials(): object[] {
+	const slots = ['dataSyncSystemApi', 'dataSyncSystem2Api', 'dataSyncSystem3Api'];
+	const ids = ['dsSystemA', 'dsSystemB', 'dsSystemC'];
+	const list: object[] = systems.map((s, i) => {
+		const a = s.auth;
+		const auth =
+			a.type === 'apiKey'
+				? { authType: 'apiKey', apiKeyHeader: a.header ?? 'X-API-Key', apiKey: a.value }
+				: a.type === 'bearer'
+					? { authType: 'bearer', token: a.token }
+					: a.type === 'basic'
+						? { authType: 'basic', username: a.username, password: a.password }
+						: { authType: 'none' };
+		return {
+			id: ids[i],
+			name: `Demo ${s.name}`,
+			type: slots[i],
+			data: { systemName: s.name, baseUrl: `http://127.0.0.1:${s.port}`, ...auth },
+		};
+	});
+	list.push({
+		id: 'dsWebhookAuth',
+		name: 'Data sync webhook secret',
+		type: 'httpHeaderAuth',
+		data: { name: WEBHOOK_HEADER, value: WEBHOOK_VALUE },
+	});
+	return list;
+}
+
+function stopAll(): void {
+	stopRecorded('n8n');
+	stopRecorded('systems');
+}
+
+async function main(): Promise<void> {
+	mkdirSync(RUN, { recursive: true });
+	stopAll();
+	if (process.argv[2] === 'stop') return;
+	const started = Date.now();
+
+	step('Demo systems (SQLite stores in .data/systems), seeded with conflicting customers');
+	startDetached('systems', process.execPath, [
+		'--disable-warning=ExperimentalWarning',
+		'demo/systems/start.ts',
+		'--seed-demo',
+		'--data-dir',
+		path.join(DATA, 'systems'),
+	]);
+	for (const s of systems) {
+		await waitFor(s.name, async () => (await status(`http://127.0.0.1:${s.port}/health`)) === 200, 20000);
+		console.log(`${s.name} http://127.0.0.1:${s.port} (${s.auth.type})`);
+	}
+
+	step('n8n 2.41.1 with this package installed as a community package (.data/n8n)');
+	const nodesDir = path.join(N8N_HOME, '.n8n/nodes');
+	mkdirSync(nodesDir, { recursive: true });
+	if (!existsSync(path.join(nodesDir, 'package.json'))) {
+		writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }));
+	}
+	const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', RUN], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
+	execFileSync('npm', ['install', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', path.join(RUN, packed)], {
+		cwd: nodesDir,
+		stdio: 'inherit',
+	});
+	const credentialFile = path.join(RUN, 'credentials.json');
+	writeFileSync(credentialFile, JSON.stringify(credentials()));
+	try {
+		n8nCli(['import:credentials', `--input=${credentialFile}`]);
+	} finally {
+		rmSync(credentialFile, { force: true });
+	}
+	n8nCli(['import:workflow', `--input=${WORKFLOW}`]);
+	n8nCli(['publish:workflow', '--id=day66DataSync01']);
+	startDetached('n8n', process.execPath, [N8N_BIN, 'start'], n8nEnv());
+	await waitFor('n8n', async () => (await status(`${URL}/healthz/readiness`)) === 200, 120000);
+	// Published workflows are activated just after readiness: wait until the webhook answers.
+	await waitFor('the data-sync webhook', async () => (await status(`${URL}/webhook/data-sync`, 'POST')) !== 404, 60000);
+	console.log(`n8n ${URL} ready`);
+
+	step('One sync through the webhook: system_a sends its customers to system_b and system_c');
+	const a = systems[0];
+	const auth = a.auth.type === 'apiKey' ? { [a.auth.header ?? 'X-API-Key']: a.auth.value! } : {};
+	const records = (await axios.get(`http://127.0.0.1:${a.port}/records?limit=1000`, { headers: auth })).data.data as object[];
+	const payload = { source_system: 'system_a', target_systems: ['system_b', 'system_c'], sync_type: 'bidirectional', strategy: 'fieldMerge', sync_data: records };
+	const response = await axios.post(`${URL}/webhook/data-sync`, payload, {
+		headers: { [WEBHOOK_HEADER]: WEBHOOK_VALUE },
+		validateStatus: () => true,
+		timeout: 120000,
+	});
+	const r = response.data as Record<string, unknown>;
+	console.log(`HTTP ${response.status}: sync ${r.sync_id} ${r.sync_type} ${r.source_system} -> ${(r.target_systems as string[])?.join(', ')}`);
+	console.log(
+		`status ${r.validation_status}: ${r.records_processed} records checked, ${r.conflicts_detected} conflicts (${r.conflicts_resolved} resolved), ${r.records_written} writes, ${r.failed_writes} failed`,
+	);
+	for (const insight of (r.insights as string[]) ?? []) console.log(`  - ${insight}`);
+	for (const res of ((r.resolutions as Array<Record<string, unknown>>) ?? []).slice(0, 5)) {
+		console.log(`  resolved ${res.key} by ${res.strategy}, winner ${res.winner}, overwritten ${JSON.stringify(res.losingValues)}`);
+	}
+	writeFileSync(path.join(RUN, 'last-report.json'), JSON.stringify(r, null, 2));
+
+	step(`Running (${Math.round((Date.now() - started) / 1000)} s)`);
+	console.log(`editor:   ${URL}/workflow/day66DataSync01  (first visit: create the owner account)`);
+	console.log(`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`);
+	console.log(`report:   ${path.relative(ROOT, path.join(RUN, 'last-report.json'))}; logs in ${path.relative(ROOT, RUN)}/`);
+	console.log('stop:     node scripts/demo.ts stop');
+	if (!['passed', 'nothing_to_sync'].includes(String(r.validation_status))) process.exitCode = 1;
+}
+
+main().catch((error: Error) => {
+	console.error(`demo failed: ${error.message}`);
+	process.exitCode = 1;
+});
