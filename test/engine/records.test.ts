@@ -4,6 +4,7 @@ import {
 	ignoredFields,
 	indexRecords,
 	keyValues,
+	MAX_NESTING,
 	recordKey,
 	type RecordSpec,
 	SyncInputError,
@@ -332,5 +333,41 @@ describe('indexRecords', () => {
 			);
 			expect(system.records.get('1')!.deleted).toBe(false);
 		});
+	});
+});
+
+describe('hostile records', () => {
+	const spec = { keyFields: ['id'], updatedAtField: 'updated_at' };
+
+	it.each(['__proto__', 'constructor', 'prototype'])(
+		'a field named %s is refused, naming the field',
+		(field) => {
+			const hostile = JSON.parse(`{"id": "x1", "${field}": {"polluted": true}}`);
+			const { system, errors } = indexRecords([hostile, { id: 'x2' }], spec, { system: 'A' });
+			expect(errors.map((e) => [e.itemIndex, e.field, e.message])).toEqual([
+				[0, field, `A: item 0: field name "${field}" is not allowed in a record`],
+			]);
+			expect(system.order).toEqual(['x2']);
+			expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+		},
+	);
+
+	it('a record nested deeper than the limit is refused, not walked', () => {
+		let deep: unknown = 'bottom';
+		for (let i = 0; i < 10000; i++) deep = { d: deep };
+		const { system, errors } = indexRecords(
+			[
+				{ id: 'n1', deep },
+				{ id: 'n2', ok: { a: [1] } },
+			],
+			spec,
+			{ system: 'A' },
+		);
+		expect(errors).toHaveLength(1);
+		expect(errors[0]).toMatchObject({ itemIndex: 0, field: '(record)', key: 'n1' });
+		expect(errors[0].message).toBe(
+			`A: item 0: the record is nested deeper than ${MAX_NESTING} levels`,
+		);
+		expect(system.order).toEqual(['n2']);
 	});
 });

@@ -26,7 +26,12 @@ function canonicalNumber(value: number): string {
  * The canonical JSON text of a value: object keys sorted, undefined dropped, -0 as 0,
  * zoned timestamps and Dates as UTC ISO strings. Equal data gives equal text on every system.
  */
-export function canonicalJson(value: unknown): string {
+/** Deeper than this, a record is refused rather than walked (and the stack risked). */
+export const MAX_NESTING = 64;
+
+export class NestingError extends Error {}
+
+export function canonicalJson(value: unknown, depth = 0): string {
 	switch (typeof value) {
 		case 'string':
 			return JSON.stringify(canonicalTimestamp(value));
@@ -45,11 +50,12 @@ export function canonicalJson(value: unknown): string {
 	if (value instanceof Date) {
 		return Number.isNaN(value.getTime()) ? 'null' : JSON.stringify(value.toISOString());
 	}
-	if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-	return canonicalObject(value as RecordData);
+	if (depth >= MAX_NESTING) throw new NestingError(`nested deeper than ${MAX_NESTING} levels`);
+	if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
+	return canonicalObject(value as RecordData, undefined, depth + 1);
 }
 
-function canonicalObject(value: RecordData, skip?: ReadonlySet<string>): string {
+function canonicalObject(value: RecordData, skip?: ReadonlySet<string>, depth = 0): string {
 	const fields = Object.keys(value)
 		// null and absent are the same data: one system's NULL column is another's missing field.
 		.filter((f) => value[f] !== undefined && value[f] !== null && !(skip && skip.has(f)))
@@ -57,7 +63,7 @@ function canonicalObject(value: RecordData, skip?: ReadonlySet<string>): string 
 	let out = '{';
 	for (let i = 0; i < fields.length; i++) {
 		if (i > 0) out += ',';
-		out += `${JSON.stringify(fields[i])}:${canonicalJson(value[fields[i]])}`;
+		out += `${JSON.stringify(fields[i])}:${canonicalJson(value[fields[i]], depth)}`;
 	}
 	return `${out}}`;
 }
@@ -76,6 +82,21 @@ export function hashText(text: string): string {
 
 export function fingerprint(record: RecordData, ignored: ReadonlySet<string>): string {
 	return hashText(canonicalRecord(record, ignored));
+}
+
+/** fingerprint without throwing, for one-pass readers that collect bad records. */
+export function readFingerprint(
+	record: RecordData,
+	ignored: ReadonlySet<string>,
+): { fingerprint: string; error?: undefined } | { fingerprint?: undefined; error: string } {
+	try {
+		return { fingerprint: fingerprint(record, ignored) };
+	} catch (error) {
+		return {
+			error:
+				error instanceof NestingError ? error.message : `not readable: ${(error as Error).message}`,
+		};
+	}
 }
 
 /** True when two values are the same data in canonical form. */

@@ -1,4 +1,6 @@
-import { DELETED_FINGERPRINT, fingerprint, type RecordData } from './canonical';
+import { DELETED_FINGERPRINT, readFingerprint, type RecordData } from './canonical';
+
+const UNSAFE_FIELDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 import { SyncInputError } from './errors';
 import { readTimestamp } from './time';
 
@@ -119,6 +121,12 @@ export function indexRecords(
 			continue;
 		}
 		const record = data as RecordData;
+		// Field names that would reach an object's prototype when a record is rebuilt are refused.
+		const unsafe = Object.keys(record).find((f) => UNSAFE_FIELDS.has(f));
+		if (unsafe !== undefined) {
+			fail(i, unsafe, `field name "${unsafe}" is not allowed in a record`);
+			continue;
+		}
 		const key = recordKey(record, spec.keyFields);
 		if (typeof key !== 'string') {
 			fail(i, key.missing, `the record has no key: field "${key.missing}" is missing or empty`);
@@ -143,10 +151,19 @@ export function indexRecords(
 		}
 		const deleted = spec.tombstoneField ? isTombstone(record[spec.tombstoneField]) : false;
 		const version = spec.versionField ? record[spec.versionField] : undefined;
+		let print = DELETED_FINGERPRINT;
+		if (!deleted) {
+			const result = readFingerprint(record, ignored);
+			if (result.error !== undefined) {
+				fail(i, '(record)', `the record is ${result.error}`, key);
+				continue;
+			}
+			print = result.fingerprint;
+		}
 		records.set(key, {
 			key,
 			data: record,
-			fingerprint: deleted ? DELETED_FINGERPRINT : fingerprint(record, ignored),
+			fingerprint: print,
 			updatedAt,
 			version: typeof version === 'string' || typeof version === 'number' ? version : undefined,
 			deleted,

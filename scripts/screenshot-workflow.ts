@@ -1,0 +1,306 @@
+/**
+ * Screenshots a workflow open in the editor of an already running n8n, in headless Chromium,
+ * canvas zoomed to fit: how docs/day66-workflow.png is made.
+ *
+ *   node scripts/screenshot-workflow.ts [--url http://127.0.0.1:5678]
+ *     [--out docs/day66-workflow.png] [--workflow-id day66DataSync01]
+ *     [--width 1600] [--height 900] [--scale 1]
+ *
+ * Needs Node 24 (`source scripts/node24.sh`), a Chromium (Debian: `apt-get install chromium`;
+ * CHROMIUM_PATH overrides /usr/bin/chromium) and playwright-core, found in this project's
+ * node_modules or at PLAYWRIGHT_CORE_PATH (the package folder, or a node_modules or prefix
+ * folder holding it). Playwright never downloads a browser here.
+ *
+ * Signing in: a fresh n8n has no owner yet, and the editor needs a signed-in user. If
+ * GET /rest/settings says `userManagement.showSetupOnFirstLoad`, the owner is created with
+ * POST /rest/owner/setup, then POST /rest/login gives the `n8n-auth` cookie, which goes into the
+ * browser. The account is SCREENSHOT_EMAIL / SCREENSHOT_PASSWORD (demo defaults below, printed);
+ * on an n8n whose owner already exists they must be that owner's (or another member's) login.
+ *
+ * The browser reaches nothing but the n8n it screenshots: every other request is aborted.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import type { BrowserContext, Page } from 'playwright-core';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+const DEMO_EMAIL = 'demo@n8n-nodes-data-sync.dev';
+// eslint-disable-next-line @n8n/community-nodes/no-hardcoded-secrets -- demo login of a local screenshot instance
+const DEMO_PASSWORD = 'DemoScreenshot1';
+
+interface Options {
+	url: string;
+	out: string;
+	workflowId: string;
+	width: number;
+	height: number;
+	scale: number;
+	chromium: string;
+	email: string;
+	password: string;
+	timeoutMs: number;
+}
+
+function options(): Options {
+	const { values } = parseArgs({
+		options: {
+			url: { type: 'string', default: process.env.N8N_URL ?? 'http://127.0.0.1:5678' },
+			out: { type: 'string', default: 'docs/day66-workflow.png' },
+			'workflow-id': { type: 'string', default: 'day66DataSync01' },
+			width: { type: 'string', default: '1600' },
+			height: { type: 'string', default: '900' },
+			scale: { type: 'string', default: '1' },
+			timeout: { type: 'string', default: '60000' },
+			help: { type: 'boolean', short: 'h', default: false },
+		},
+	});
+	if (values.help) {
+		console.log(
+			'usage: node scripts/screenshot-workflow.ts [--url http://127.0.0.1:5678] [--out docs/day66-workflow.png]\n' +
+				'         [--workflow-id day66DataSync01] [--width 1600] [--height 900] [--scale 1] [--timeout 60000]\n' +
+				'env: SCREENSHOT_EMAIL, SCREENSHOT_PASSWORD, CHROMIUM_PATH, PLAYWRIGHT_CORE_PATH',
+		);
+		process.exit(0);
+	}
+	const number = (name: string, value: string): number => {
+		const n = Number(value);
+		if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+		return n;
+	};
+	return {
+		url: values.url.replace(/\/+$/, ''),
+		// Relative to the project root, so the default lands in docs/ from any working directory.
+		out: path.resolve(ROOT, values.out),
+		workflowId: values['workflow-id'],
+		width: Math.round(number('width', values.width)),
+		height: Math.round(number('height', values.height)),
+		scale: number('scale', values.scale),
+		timeoutMs: number('timeout', values.timeout),
+		chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+		email: process.env.SCREENSHOT_EMAIL || DEMO_EMAIL,
+		password: process.env.SCREENSHOT_PASSWORD || DEMO_PASSWORD,
+	};
+}
+
+/** playwright-core from PLAYWRIGHT_CORE_PATH, else from this project's node_modules. */
+function loadPlaywright(): typeof import('playwright-core') {
+	const tried: string[] = [];
+	const candidates: Array<[from: string, request: string]> = [];
+	const fromEnv = process.env.PLAYWRIGHT_CORE_PATH;
+	if (fromEnv) {
+		const dir = path.resolve(fromEnv);
+		// The package folder itself, a node_modules holding it, or an npm --prefix folder.
+		candidates.push([path.join(dir, 'noop.js'), dir]);
+		candidates.push([path.join(dir, 'noop.js'), 'playwright-core']);
+		candidates.push([path.join(dir, 'node_modules', 'noop.js'), 'playwright-core']);
+	}
+	candidates.push([path.join(ROOT, 'package.json'), 'playwright-core']);
+	for (const [from, request] of candidates) {
+		try {
+			const resolved = createRequire(from).resolve(request);
+			return createRequire(from)(resolved) as typeof import('playwright-core');
+		} catch (error) {
+			tried.push(`${request} from ${path.dirname(from)}: ${(error as Error).message.split('\n')[0]}`);
+		}
+	}
+	throw new Error(
+		'playwright-core not found: add it as a devDependency, or set PLAYWRIGHT_CORE_PATH ' +
+			`(e.g. npm install --prefix /tmp/shot playwright-core; PLAYWRIGHT_CORE_PATH=/tmp/shot)\n  ${tried.join('\n  ')}`,
+	);
+}
+
+/** A `fetch` that fails with the body in the message. */
+async function rest(
+	opts: Options,
+	method: string,
+	endpoint: string,
+	body: unknown,
+	headers: Record<string, string> = {},
+): Promise<Response> {
+	const response = await fetch(`${opts.url}/rest/${endpoint}`, {
+		method,
+		headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+		body: body === undefined ? undefined : JSON.stringify(body),
+		signal: AbortSignal.timeout(30_000),
+	});
+	if (!response.ok) {
+		const text = await response.text();
+		throw new Error(`${method} ${opts.url}/rest/${endpoint}: ${response.status} ${text.slice(0, 500)}`);
+	}
+	return response;
+}
+
+/**
+ * Creates the owner if the instance has none, logs in and returns the n8n-auth cookie value.
+ * `browserId` goes into the session (n8n ties a session to the browser-id header the editor
+ * sends), and the browser is given the same id.
+ */
+async function signIn(opts: Options, browserId: string): Promise<string> {
+	let settings: { data?: { userManagement?: { showSetupOnFirstLoad?: boolean } } };
+	try {
+		settings = (await (await rest(opts, 'GET', 'settings', undefined)).json()) as typeof settings;
+	} catch (error) {
+		throw new Error(`No n8n answering at ${opts.url} (${(error as Error).message})`);
+	}
+	if (settings.data?.userManagement?.showSetupOnFirstLoad) {
+		await rest(opts, 'POST', 'owner/setup', {
+			email: opts.email,
+			firstName: 'Demo',
+			lastName: 'Owner',
+			password: opts.password,
+		});
+		console.log(`created the owner account ${opts.email} / password ${opts.password}`);
+	} else {
+		console.log(`n8n already has an owner: signing in as ${opts.email}`);
+	}
+	let response: Response;
+	try {
+		response = await rest(
+			opts,
+			'POST',
+			'login',
+			{ emailOrLdapLoginId: opts.email, password: opts.password },
+			{ 'browser-id': browserId },
+		);
+	} catch (error) {
+		throw new Error(
+			`${(error as Error).message}\nSet SCREENSHOT_EMAIL / SCREENSHOT_PASSWORD to a login of this n8n.`,
+		);
+	}
+	for (const cookie of response.headers.getSetCookie()) {
+		const match = /^n8n-auth=([^;]+)/.exec(cookie);
+		if (match) return match[1];
+	}
+	throw new Error('POST /rest/login set no n8n-auth cookie');
+}
+
+/** Closes whatever overlays the canvas: modals, dialogs, toasts, callouts, panels. */
+async function clearOverlays(page: Page): Promise<void> {
+	for (let round = 0; round < 3; round++) {
+		await page.keyboard.press('Escape');
+		await page.evaluate(() => {
+			const selectors = [
+				'.el-overlay .el-dialog__headerbtn',
+				'.el-message-box__headerbtn',
+				'.el-notification__closeBtn',
+				'[data-test-id="banners-close"]',
+				'[data-test-id="banner-close"]',
+				'[role="dialog"] button[aria-label="Close"]',
+				'[role="dialog"] [data-test-id="close-button"]',
+			];
+			for (const selector of selectors) {
+				for (const el of Array.from(document.querySelectorAll<HTMLElement>(selector))) {
+					if (el.offsetParent !== null) el.click();
+				}
+			}
+		});
+		await page.waitForTimeout(300);
+	}
+}
+
+async function main(): Promise<void> {
+	const opts = options();
+	if (!existsSync(opts.chromium)) {
+		throw new Error(
+			`No Chromium at ${opts.chromium}: apt-get install -y chromium, or set CHROMIUM_PATH`,
+		);
+	}
+	const { chromium } = loadPlaywright();
+	const browserId = randomUUID();
+	const cookie = await signIn(opts, browserId);
+
+	const userDataDir = mkdtempSync(path.join(tmpdir(), 'screenshot-chromium-'));
+	let context: BrowserContext | undefined;
+	try {
+		// launchPersistentContext: the only way to give Chromium our own --user-data-dir.
+		context = await chromium.launchPersistentContext(userDataDir, {
+			executablePath: opts.chromium,
+			headless: true,
+			args: [
+				'--headless',
+				'--no-sandbox',
+				'--disable-gpu',
+				'--disable-quic',
+				'--no-first-run',
+				'--disable-background-networking',
+				'--disable-component-update',
+				'--disable-sync',
+			],
+			viewport: { width: opts.width, height: opts.height },
+			deviceScaleFactor: opts.scale,
+			colorScheme: 'light',
+			locale: 'en-US',
+			timezoneId: 'UTC',
+			serviceWorkers: 'block',
+		});
+		context.setDefaultTimeout(opts.timeoutMs);
+		const origin = new URL(opts.url).origin;
+		// Nothing but the n8n under test: no fonts, telemetry or templates from outside.
+		await context.route('**/*', async (route) => {
+			const url = route.request().url();
+			if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) {
+				await route.continue();
+			} else {
+				console.log(`blocked ${route.request().method()} ${url}`);
+				await route.abort('blockedbyclient');
+			}
+		});
+		await context.addCookies([
+			{ name: 'n8n-auth', value: cookie, url: origin, httpOnly: true, sameSite: 'Lax' },
+		]);
+		await context.addInitScript((id: string) => {
+			window.localStorage.setItem('n8n-browserId', id);
+		}, browserId);
+
+		const page = context.pages()[0] ?? (await context.newPage());
+		page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
+		const target = `${opts.url}/workflow/${encodeURIComponent(opts.workflowId)}`;
+		console.log(`opening ${target}`);
+		await page.goto(target, { waitUntil: 'domcontentloaded' });
+		try {
+			await page.waitForSelector('[data-test-id="canvas-node"]', { state: 'visible' });
+		} catch (error) {
+			const shot = opts.out.replace(/\.png$/i, '') + '.failed.png';
+			await page.screenshot({ path: shot });
+			throw new Error(
+				`The canvas did not show a node at ${page.url()} (${(error as Error).message.split('\n')[0]}); see ${shot}`,
+			);
+		}
+		// Node icons and fonts arrive after the first nodes: let the network settle.
+		await page.waitForLoadState('networkidle').catch(() => undefined);
+		await page.evaluate(async () => await document.fonts.ready);
+		await clearOverlays(page);
+
+		// Zoom to fit: the canvas button, else its shortcut "1" on the canvas.
+		const fit = page.locator('[data-test-id="zoom-to-fit"]');
+		if (await fit.isVisible()) {
+			await fit.click();
+		} else {
+			await page.locator('[data-test-id="canvas"]').click({ position: { x: 5, y: 5 } });
+			await page.keyboard.press('1');
+		}
+		await page.waitForTimeout(800); // the fit animates (200 ms); then tooltips fade
+		await page.mouse.move(opts.width / 2, 2); // no hover highlight or tooltip in the picture
+		await clearOverlays(page);
+		await page.waitForTimeout(500);
+
+		const count = await page.locator('[data-test-id="canvas-node"]').count();
+		mkdirSync(path.dirname(opts.out), { recursive: true });
+		await page.screenshot({ path: opts.out });
+		console.log(`wrote ${path.relative(process.cwd(), opts.out) || opts.out} (${count} nodes)`);
+	} finally {
+		await context?.close().catch(() => undefined);
+		rmSync(userDataDir, { recursive: true, force: true });
+	}
+}
+
+main().catch((error: unknown) => {
+	console.error(error instanceof Error ? error.message : error);
+	process.exit(1);
+});
