@@ -204,6 +204,52 @@ async function clearOverlays(page: Page): Promise<void> {
 	}
 }
 
+interface NodeBox {
+	name: string;
+	disabled: boolean;
+	x: number;
+	y: number;
+	width: number;
+	height: number;
+}
+
+/** Where each node was drawn, in screen pixels. */
+async function nodeBoxes(page: Page): Promise<NodeBox[]> {
+	return await page.evaluate(() =>
+		Array.from(document.querySelectorAll<HTMLElement>('[data-test-id="canvas-node"]')).map((el) => {
+			const r = el.getBoundingClientRect();
+			return {
+				name: el.dataset.nodeName ?? '?',
+				disabled: /\(Deactivated\)/.test(el.innerText),
+				x: r.x,
+				y: r.y,
+				width: r.width,
+				height: r.height,
+			};
+		}),
+	);
+}
+
+/** Nodes cut off by the picture's edge, and nodes drawn over each other. */
+function layoutWarnings(nodes: NodeBox[], opts: Options): string[] {
+	const warnings: string[] = [];
+	for (const n of nodes) {
+		if (n.x < 0 || n.y < 0 || n.x + n.width > opts.width || n.y + n.height > opts.height) {
+			warnings.push(`node "${n.name}" is not wholly in the picture`);
+		}
+	}
+	for (let i = 0; i < nodes.length; i++) {
+		for (let j = i + 1; j < nodes.length; j++) {
+			const a = nodes[i];
+			const b = nodes[j];
+			const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+			const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+			if (w > 0.5 && h > 0.5) warnings.push(`nodes "${a.name}" and "${b.name}" overlap on the canvas`);
+		}
+	}
+	return warnings;
+}
+
 async function main(): Promise<void> {
 	const opts = options();
 	if (!existsSync(opts.chromium)) {
@@ -286,14 +332,21 @@ async function main(): Promise<void> {
 			await page.keyboard.press('1');
 		}
 		await page.waitForTimeout(800); // the fit animates (200 ms); then tooltips fade
-		await page.mouse.move(opts.width / 2, 2); // no hover highlight or tooltip in the picture
+		// No focus ring on the button, no hover highlight or tooltip in the picture.
+		await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+		await page.mouse.move(opts.width / 2, 2);
 		await clearOverlays(page);
 		await page.waitForTimeout(500);
 
-		const count = await page.locator('[data-test-id="canvas-node"]').count();
+		const nodes = await nodeBoxes(page);
 		mkdirSync(path.dirname(opts.out), { recursive: true });
 		await page.screenshot({ path: opts.out });
-		console.log(`wrote ${path.relative(process.cwd(), opts.out) || opts.out} (${count} nodes)`);
+		const disabled = nodes.filter((n) => n.disabled).map((n) => n.name);
+		console.log(
+			`wrote ${path.relative(process.cwd(), opts.out) || opts.out}: ${nodes.length} nodes` +
+				(disabled.length ? `, disabled: ${disabled.join(', ')}` : ''),
+		);
+		for (const warning of layoutWarnings(nodes, opts)) console.warn(`warning: ${warning}`);
 	} finally {
 		await context?.close().catch(() => undefined);
 		rmSync(userDataDir, { recursive: true, force: true });

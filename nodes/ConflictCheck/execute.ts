@@ -262,6 +262,13 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const conflicts: INodeExecutionData[] = [];
 	const changes: INodeExecutionData[] = [];
 	const errorItems = errors.map(errorItem);
+	// Live records each system holds among the checked keys: the measure of the mass-delete guard.
+	const heldBySystem = Object.fromEntries(
+		systemNames.map((name) => {
+			const s = result.counts.states[name];
+			return [name, s.unchanged + s.changed + s.created];
+		}),
+	);
 	for (const check of result.keys) {
 		if (check.kind === 'in_sync' && !options.includeInSync) continue;
 		const sourceRecord = check.records[source];
@@ -276,6 +283,7 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const json = {
 			syncId,
 			...toCheckedKey(check, systemNames, ignoredList, spec),
+			heldBySystem,
 		} as unknown as IDataObject;
 		(check.kind === 'conflict' ? conflicts : changes).push({ json, pairedItem });
 	}

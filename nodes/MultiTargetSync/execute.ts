@@ -87,7 +87,46 @@ function resultFields(p: Planned): IDataObject {
 	};
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+/**
+ * Stops a sync that would delete more than the allowed share of a system's records (among the
+ * records this sync covers), before anything is written: a wiped source must not wipe the rest.
+ */
+function massDeleteGuard(ctx: IExecuteFunctions, planned: Planned[], options: IDataObject): void {
+	const maxShare = Number(options.maxDeleteShare ?? 50) / 100;
+	const minDeletes = Number(options.guardFromDeletes ?? 10);
+	const held = new Map<string, number>();
+	const deletes = new Map<string, number>();
+	for (const p of planned) {
+		// Conflict Check says how many records each system held among all checked keys (in-sync
+		// ones never reach this node); without it, count the records of the keys here.
+		const checked = (p.input as unknown as IDataObject).heldBySystem as
+			| Record<string, number>
+			| undefined;
+		for (const system of p.input.systems) {
+			if (checked?.[system] !== undefined)
+				held.set(system, Math.max(held.get(system) ?? 0, checked[system]));
+			else if (p.input.records[system] && !p.input.deleted?.[system])
+				held.set(system, (held.get(system) ?? 0) + 1);
+		}
+		for (const w of p.writes)
+			if (w.op === 'delete') deletes.set(w.system, (deletes.get(w.system) ?? 0) + 1);
+	}
+	for (const [system, count] of deletes) {
+		const total = held.get(system) ?? count;
+		if (count >= minDeletes && count > maxShare * total) {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`Mass-delete guard: this sync would delete ${count} of ${total} records on ${system} (${Math.round((100 * count) / total)}%, over the ${Math.round(maxShare * 100)}% limit). Nothing was written.`,
+				{
+					description:
+						'If the deletes are intended, raise Max Delete Share in the options, or sync in smaller parts.',
+				},
+			);
+		}
+	}
+}
+
+async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const started = Date.now();
 	const items = this.getInputData();
 	const action = this.getNodeParameter('writeMode', 0) as 'write' | 'dryRun' | 'planOnly';
@@ -129,6 +168,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	}
 
 	const allWrites = planned.flatMap((p) => p.writes);
+	if (action === 'write') massDeleteGuard(this, planned, options);
 	if (action === 'planOnly') {
 		for (const p of planned) {
 			for (const w of p.writes) {
@@ -267,4 +307,27 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const phase = { action, durationMs: Date.now() - started, ...counts, transport: { ...stats } };
 	for (const item of results) item.json.syncPhase = phase;
 	return [results, failed, conflicts];
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	try {
+		return await run.call(this);
+	} catch (error) {
+		const e =
+			error instanceof NodeOperationError
+				? error
+				: new NodeOperationError(this.getNode(), error as Error);
+		if (!this.continueOnFail()) throw e;
+		// A node-level stop (mass-delete guard, unknown system) goes to the error output, not on.
+		return [
+			[
+				{
+					json: { error: e.message, details: { description: e.description ?? null } },
+					pairedItem: { item: 0 },
+				},
+			],
+			[],
+			[],
+		];
+	}
 }

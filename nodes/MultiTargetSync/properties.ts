@@ -78,6 +78,15 @@ export const properties: INodeProperties[] = [
 				description: 'Requests in flight at once to one system',
 			},
 			{
+				displayName: 'Guard From (Deletes)',
+				name: 'guardFromDeletes',
+				type: 'number',
+				default: 10,
+				typeOptions: { minValue: 1 },
+				description:
+					'The mass-delete guard applies once a sync would delete at least this many records on one system',
+			},
+			{
 				displayName: 'Max Attempts',
 				name: 'maxAttempts',
 				type: 'number',
@@ -85,6 +94,15 @@ export const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 10 },
 				description:
 					'Tries per request on 429, 5xx, timeouts and connection resets, with exponential backoff and jitter; Retry-After is honoured',
+			},
+			{
+				displayName: 'Max Delete Share (%)',
+				name: 'maxDeleteShare',
+				type: 'number',
+				default: 50,
+				typeOptions: { minValue: 0, maxValue: 100 },
+				description:
+					'A sync that would delete more than this share of a system’s records (among those it covers) stops before writing anything',
 			},
 			{
 				displayName: 'Optimistic Concurrency',

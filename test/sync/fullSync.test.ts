@@ -381,6 +381,34 @@ describe('writes', () => {
 		});
 	});
 
+	it('the mass-delete guard stops a sync that would delete most of a system before writing', async () => {
+		const first = keep(await run(started, pipeline(await payload(started))));
+		expect(report(first)).toMatchObject({ status: 'passed' });
+		for (let i = 0; i < 20; i++)
+			await api(started.systems.system_a, 'DELETE', `/records/k${String(i).padStart(2, '0')}`);
+		const before = await Promise.all(
+			['system_b', 'system_c'].map(async (n) => (await started.stats(n)).applied_writes),
+		);
+		const result = keep(await run(started, pipeline(await payload(started)), first.staticData));
+		expect(result.status).toBe('error');
+		expect(result.error!.message).toBe(
+			'Mass-delete guard: this sync would delete 20 of 30 records on system_b (67%, over the 50% limit). Nothing was written.',
+		);
+		const after = await Promise.all(
+			['system_b', 'system_c'].map(async (n) => (await started.stats(n)).applied_writes),
+		);
+		expect(after).toEqual(before);
+		const allowed = keep(
+			await run(
+				started,
+				pipeline(await payload(started), { sync: { options: { maxDeleteShare: 80 } } }),
+				first.staticData,
+			),
+		);
+		expect(report(allowed)).toMatchObject({ status: 'passed' });
+		expect((await allRecords(started.systems.system_b)).filter((r) => r._deleted)).toHaveLength(20);
+	});
+
 	it('an unknown target system is a clear error before anything is written', async () => {
 		const result = keep(
 			await run(
