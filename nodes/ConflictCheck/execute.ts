@@ -19,7 +19,7 @@ import {
 	type IndexedSystem,
 	type RecordSpec,
 } from '../shared/engine';
-import { errorItem, toNodeError } from '../shared/errors';
+import { errorItem, toNodeError, withNodeLevelErrors } from '../shared/errors';
 import { baseSlot, getPath, readRecordSpec, splitList } from '../shared/params';
 import { listRecords, lookupRecords } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
@@ -313,25 +313,5 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	try {
-		return await check.call(this);
-	} catch (error) {
-		const e =
-			error instanceof NodeOperationError
-				? error
-				: new NodeOperationError(this.getNode(), error as Error);
-		if (!this.continueOnFail()) throw e;
-		// A node-level problem (an unknown system, an unreadable system) under continue-on-fail:
-		// one error item, so n8n routes it to the error output instead of passing the input on.
-		return [
-			[
-				{
-					json: { error: e.message, details: { description: e.description ?? null } },
-					pairedItem: { item: 0 },
-				},
-			],
-			[],
-			[],
-		];
-	}
+	return await withNodeLevelErrors(this, check, 3);
 }

@@ -13,6 +13,7 @@ import {
 	type ResolvedKey,
 	type SyncMode,
 } from '../shared/engine';
+import { withNodeLevelErrors } from '../shared/errors';
 import { splitList } from '../shared/params';
 import { writeRecords, type WriteOutcome } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
@@ -310,24 +311,5 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	try {
-		return await run.call(this);
-	} catch (error) {
-		const e =
-			error instanceof NodeOperationError
-				? error
-				: new NodeOperationError(this.getNode(), error as Error);
-		if (!this.continueOnFail()) throw e;
-		// A node-level stop (mass-delete guard, unknown system) goes to the error output, not on.
-		return [
-			[
-				{
-					json: { error: e.message, details: { description: e.description ?? null } },
-					pairedItem: { item: 0 },
-				},
-			],
-			[],
-			[],
-		];
-	}
+	return await withNodeLevelErrors(this, run, 3);
 }

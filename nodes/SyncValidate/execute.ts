@@ -16,6 +16,7 @@ import {
 	type BaseEntry,
 	type RecordData,
 } from '../shared/engine';
+import { withNodeLevelErrors } from '../shared/errors';
 import { baseSlot, splitList } from '../shared/params';
 import { lookupRecords } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
@@ -49,7 +50,7 @@ function differingFields(actual: RecordData, expected: RecordData, ignored: Set<
 	return [...fields].filter((f) => canonicalJson(actual[f]) !== canonicalJson(expected[f])).sort();
 }
 
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const started = Date.now();
 	const results = this.getInputData(0) ?? [];
 	const summaryItems = this.getInputData(1) ?? [];
@@ -365,4 +366,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		],
 		baseUpdates,
 	];
+}
+
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	return await withNodeLevelErrors(this, validate, 2);
 }

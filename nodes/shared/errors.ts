@@ -27,3 +27,29 @@ export function errorItem(error: SyncInputError): INodeExecutionData {
 		pairedItem: { item: error.itemIndex, input: error.inputIndex },
 	};
 }
+
+/**
+ * Runs a node's work; a node-level error under continue-on-fail becomes one error item on the
+ * first output, which n8n routes to the error output. (Thrown, n8n would instead pass the input
+ * items on down the main output.)
+ */
+export async function withNodeLevelErrors(
+	ctx: IExecuteFunctions,
+	work: (this: IExecuteFunctions) => Promise<INodeExecutionData[][]>,
+	outputs: number,
+): Promise<INodeExecutionData[][]> {
+	try {
+		return await work.call(ctx);
+	} catch (error) {
+		const e =
+			error instanceof NodeOperationError
+				? error
+				: new NodeOperationError(ctx.getNode(), error as Error);
+		if (!ctx.continueOnFail()) throw e;
+		const item = {
+			json: { error: e.message, details: { description: e.description ?? null } },
+			pairedItem: { item: 0 },
+		};
+		return [[item], ...Array.from({ length: outputs - 1 }, () => [])];
+	}
+}
