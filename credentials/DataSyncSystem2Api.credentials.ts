@@ -1,27 +1,7 @@
-import type {
-	IAuthenticate,
-	ICredentialTestRequest,
-	ICredentialType,
-	INodeProperties,
-} from 'n8n-workflow';
+import { SystemCredential } from '../nodes/shared/systemCredential';
 
-import { authenticateSystem, systemProperties, systemTest } from './systemCredential';
-
-export class DataSyncSystem2Api implements ICredentialType {
+export class DataSyncSystem2Api extends SystemCredential {
 	name = 'dataSyncSystem2Api';
 
 	displayName = 'Data Sync 2nd System API';
-
-	icon = {
-		light: 'file:../nodes/MultiTargetSync/multiTargetSync.svg',
-		dark: 'file:../nodes/MultiTargetSync/multiTargetSync.dark.svg',
-	} as const;
-
-	documentationUrl = 'https://github.com/n8n-nodes-data-sync/n8n-nodes-data-sync#systems-over-http';
-
-	properties: INodeProperties[] = systemProperties;
-
-	authenticate: IAuthenticate = authenticateSystem;
-
-	test: ICredentialTestRequest = systemTest;
 }

@@ -9,7 +9,15 @@
  * `node scripts/demo.ts stop` stops everything.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	closeSync,
+	existsSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 import axios from 'axios';
@@ -30,16 +38,27 @@ const ENCRYPTION = process.env.DEMO_N8N_ENCRYPTION_KEY ?? 'n8n-nodes-data-sync-d
 interface SystemConfig {
 	name: string;
 	port: number;
-	auth: { type: string; header?: string; value?: string; token?: string; username?: string; password?: string };
+	auth: {
+		type: string;
+		header?: string;
+		value?: string;
+		token?: string;
+		username?: string;
+		password?: string;
+	};
 }
-const systems = (JSON.parse(readFileSync(path.join(ROOT, 'demo/systems/systems.json'), 'utf8')) as { systems: SystemConfig[] })
-	.systems;
+const systems = (
+	JSON.parse(readFileSync(path.join(ROOT, 'demo/systems/systems.json'), 'utf8')) as {
+		systems: SystemConfig[];
+	}
+).systems;
 
 const step = (text: string) => console.log(`\n== ${text}`);
 
 function n8nEnv(): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {};
-	for (const [k, v] of Object.entries(process.env)) if (!/^(N8N_|DB_|NODE_OPTIONS$)/.test(k)) env[k] = v;
+	for (const [k, v] of Object.entries(process.env))
+		if (!/^(N8N_|DB_|NODE_OPTIONS$)/.test(k)) env[k] = v;
 	return {
 		...env,
 		N8N_USER_FOLDER: N8N_HOME,
@@ -78,15 +97,29 @@ function stopRecorded(name: string): void {
 }
 
 /** Starts a detached process that outlives this script, logging to .data/demo/<name>.log. */
-function startDetached(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+function startDetached(
+	name: string,
+	command: string,
+	args: string[],
+	env: NodeJS.ProcessEnv = process.env,
+): void {
 	const log = openSync(path.join(RUN, `${name}.log`), 'a');
-	const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', log, log] });
+	const child = spawn(command, args, {
+		cwd: ROOT,
+		env,
+		detached: true,
+		stdio: ['ignore', log, log],
+	});
 	closeSync(log);
 	writeFileSync(path.join(RUN, `${name}.pid`), String(child.pid));
 	child.unref();
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitFor(
+	what: string,
+	probe: () => Promise<boolean>,
+	timeoutMs: number,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		if (await probe().catch(() => false)) return;
@@ -96,10 +129,22 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
 }
 
 const status = async (url: string, method: 'GET' | 'POST' = 'GET') =>
-	(await axios.request({ url, method, data: method === 'POST' ? {} : undefined, validateStatus: () => true, timeout: 3000 })).status;
+	(
+		await axios.request({
+			url,
+			method,
+			data: method === 'POST' ? {} : undefined,
+			validateStatus: () => true,
+			timeout: 3000,
+		})
+	).status;
 
 function n8nCli(args: string[]): void {
-	execFileSync(process.execPath, [N8N_BIN, ...args], { cwd: ROOT, env: n8nEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+	execFileSync(process.execPath, [N8N_BIN, ...args], {
+		cwd: ROOT,
+		env: n8nEnv(),
+		stdio: ['ignore', 'ignore', 'pipe'],
+	});
 }
 
 function credentials(): object[] {
@@ -109,7 +154,7 @@ function credentials(): object[] {
 		const a = s.auth;
 		const auth =
 			a.type === 'apiKey'
-				? { authType: 'apiKey', apiKeyHeader: a.header ?? 'X-API-Key', apiKey: a.value }
+				? { authType: 'apiKey', headerName: a.header ?? 'X-API-Key', apiKey: a.value }
 				: a.type === 'bearer'
 					? { authType: 'bearer', token: a.token }
 					: a.type === 'basic'
@@ -151,7 +196,11 @@ async function main(): Promise<void> {
 		path.join(DATA, 'systems'),
 	]);
 	for (const s of systems) {
-		await waitFor(s.name, async () => (await status(`http://127.0.0.1:${s.port}/health`)) === 200, 20000);
+		await waitFor(
+			s.name,
+			async () => (await status(`http://127.0.0.1:${s.port}/health`)) === 200,
+			20000,
+		);
 		console.log(`${s.name} http://127.0.0.1:${s.port} (${s.auth.type})`);
 	}
 
@@ -159,13 +208,34 @@ async function main(): Promise<void> {
 	const nodesDir = path.join(N8N_HOME, '.n8n/nodes');
 	mkdirSync(nodesDir, { recursive: true });
 	if (!existsSync(path.join(nodesDir, 'package.json'))) {
-		writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }));
+		writeFileSync(
+			path.join(nodesDir, 'package.json'),
+			JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }),
+		);
 	}
-	const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', RUN], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!;
-	execFileSync('npm', ['install', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', path.join(RUN, packed)], {
-		cwd: nodesDir,
-		stdio: 'inherit',
-	});
+	const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', RUN], {
+		cwd: ROOT,
+		encoding: 'utf8',
+	})
+		.trim()
+		.split('\n')
+		.pop()!;
+	execFileSync(
+		'npm',
+		[
+			'install',
+			'--legacy-peer-deps',
+			'--ignore-scripts',
+			'--no-audit',
+			'--no-fund',
+			'--loglevel=error',
+			path.join(RUN, packed),
+		],
+		{
+			cwd: nodesDir,
+			stdio: 'inherit',
+		},
+	);
 	const credentialFile = path.join(RUN, 'credentials.json');
 	writeFileSync(credentialFile, JSON.stringify(credentials()));
 	try {
@@ -178,34 +248,54 @@ async function main(): Promise<void> {
 	startDetached('n8n', process.execPath, [N8N_BIN, 'start'], n8nEnv());
 	await waitFor('n8n', async () => (await status(`${URL}/healthz/readiness`)) === 200, 120000);
 	// Published workflows are activated just after readiness: wait until the webhook answers.
-	await waitFor('the data-sync webhook', async () => (await status(`${URL}/webhook/data-sync`, 'POST')) !== 404, 60000);
+	await waitFor(
+		'the data-sync webhook',
+		async () => (await status(`${URL}/webhook/data-sync`, 'POST')) !== 404,
+		60000,
+	);
 	console.log(`n8n ${URL} ready`);
 
 	step('One sync through the webhook: system_a sends its customers to system_b and system_c');
 	const a = systems[0];
 	const auth = a.auth.type === 'apiKey' ? { [a.auth.header ?? 'X-API-Key']: a.auth.value! } : {};
-	const records = (await axios.get(`http://127.0.0.1:${a.port}/records?limit=1000`, { headers: auth })).data.data as object[];
-	const payload = { source_system: 'system_a', target_systems: ['system_b', 'system_c'], sync_type: 'bidirectional', strategy: 'fieldMerge', sync_data: records };
+	const records = (
+		await axios.get(`http://127.0.0.1:${a.port}/records?limit=1000`, { headers: auth })
+	).data.data as object[];
+	const payload = {
+		source_system: 'system_a',
+		target_systems: ['system_b', 'system_c'],
+		sync_type: 'bidirectional',
+		strategy: 'fieldMerge',
+		sync_data: records,
+	};
 	const response = await axios.post(`${URL}/webhook/data-sync`, payload, {
 		headers: { [WEBHOOK_HEADER]: WEBHOOK_VALUE },
 		validateStatus: () => true,
 		timeout: 120000,
 	});
 	const r = response.data as Record<string, unknown>;
-	console.log(`HTTP ${response.status}: sync ${r.sync_id} ${r.sync_type} ${r.source_system} -> ${(r.target_systems as string[])?.join(', ')}`);
+	console.log(
+		`HTTP ${response.status}: sync ${r.sync_id} ${r.sync_type} ${r.source_system} -> ${(r.target_systems as string[])?.join(', ')}`,
+	);
 	console.log(
 		`status ${r.validation_status}: ${r.records_processed} records checked, ${r.conflicts_detected} conflicts (${r.conflicts_resolved} resolved), ${r.records_written} writes, ${r.failed_writes} failed`,
 	);
 	for (const insight of (r.insights as string[]) ?? []) console.log(`  - ${insight}`);
 	for (const res of ((r.resolutions as Array<Record<string, unknown>>) ?? []).slice(0, 5)) {
-		console.log(`  resolved ${res.key} by ${res.strategy}, winner ${res.winner}, overwritten ${JSON.stringify(res.losingValues)}`);
+		console.log(
+			`  resolved ${res.key} by ${res.strategy}, winner ${res.winner}, overwritten ${JSON.stringify(res.losingValues)}`,
+		);
 	}
 	writeFileSync(path.join(RUN, 'last-report.json'), JSON.stringify(r, null, 2));
 
 	step(`Running (${Math.round((Date.now() - started) / 1000)} s)`);
 	console.log(`editor:   ${URL}/workflow/day66DataSync01  (first visit: create the owner account)`);
-	console.log(`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`);
-	console.log(`report:   ${path.relative(ROOT, path.join(RUN, 'last-report.json'))}; logs in ${path.relative(ROOT, RUN)}/`);
+	console.log(
+		`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`,
+	);
+	console.log(
+		`report:   ${path.relative(ROOT, path.join(RUN, 'last-report.json'))}; logs in ${path.relative(ROOT, RUN)}/`,
+	);
 	console.log('stop:     node scripts/demo.ts stop');
 	if (!['passed', 'nothing_to_sync'].includes(String(r.validation_status))) process.exitCode = 1;
 }

@@ -39,7 +39,7 @@ export function systemCredentials(systems: Record<string, RunningSystem>) {
 		const a = s.auth;
 		const auth =
 			a.type === 'apiKey'
-				? { authType: 'apiKey', apiKeyHeader: a.header ?? 'X-API-Key', apiKey: a.value }
+				? { authType: 'apiKey', headerName: a.header ?? 'X-API-Key', apiKey: a.value }
 				: a.type === 'bearer'
 					? { authType: 'bearer', token: a.token }
 					: a.type === 'basic'

@@ -1,4 +1,4 @@
-import { authenticateSystem } from '../../credentials/systemCredential';
+import { authenticateSystem } from '../../nodes/shared/systemCredential';
 import { backoffMs, DEFAULT_RETRY, keySegment, retryAfterMs } from '../../nodes/shared/transport';
 
 describe('retry policy', () => {
@@ -43,7 +43,7 @@ describe('system credential', () => {
 		const bearer = await authenticateSystem(credentials, { url: 'http://127.0.0.1:5702/records' });
 		expect(bearer.headers).toEqual({ Authorization: 'Bearer tok-123' });
 		const apiKey = await authenticateSystem(
-			{ ...credentials, authType: 'apiKey', apiKeyHeader: 'X-Key', apiKey: 'k' },
+			{ ...credentials, authType: 'apiKey', headerName: 'X-Key', apiKey: 'k' },
 			{ url: 'http://127.0.0.1:5702/records/lookup', headers: { accept: 'application/json' } },
 		);
 		expect(apiKey.headers).toEqual({ accept: 'application/json', 'X-Key': 'k' });

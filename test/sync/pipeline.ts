@@ -45,7 +45,7 @@ export function credentialFor(system: RunningSystem): ICredentialDataDecryptedOb
 		return {
 			...base,
 			authType: 'apiKey',
-			apiKeyHeader: auth.header ?? 'X-API-Key',
+			headerName: auth.header ?? 'X-API-Key',
 			apiKey: auth.value,
 		};
 	if (auth.type === 'bearer') return { ...base, authType: 'bearer', token: auth.token };

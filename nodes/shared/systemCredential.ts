@@ -1,6 +1,8 @@
 import type {
+	IAuthenticate,
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
+	ICredentialType,
 	IHttpRequestOptions,
 	INodeProperties,
 } from 'n8n-workflow';
@@ -44,7 +46,7 @@ export const systemProperties: INodeProperties[] = [
 	},
 	{
 		displayName: 'Header Name',
-		name: 'apiKeyHeader',
+		name: 'headerName',
 		type: 'string',
 		default: 'X-API-Key',
 		displayOptions: { show: { authType: ['apiKey'] } },
@@ -146,7 +148,7 @@ export async function authenticateSystem(
 	const headers = { ...(requestOptions.headers ?? {}) };
 	switch (credentials.authType) {
 		case 'apiKey':
-			headers[String(credentials.apiKeyHeader || 'X-API-Key')] = String(credentials.apiKey ?? '');
+			headers[String(credentials.headerName || 'X-API-Key')] = String(credentials.apiKey ?? '');
 			break;
 		case 'bearer':
 			headers.Authorization = `Bearer ${String(credentials.token ?? '')}`;
@@ -172,3 +174,23 @@ export const systemTest: ICredentialTestRequest = {
 		qs: { limit: 1 },
 	},
 };
+
+/** Everything a system slot credential has but its name: the slots differ only in that. */
+export abstract class SystemCredential implements ICredentialType {
+	abstract name: string;
+
+	abstract displayName: string;
+
+	icon = {
+		light: 'file:../nodes/MultiTargetSync/multiTargetSync.svg',
+		dark: 'file:../nodes/MultiTargetSync/multiTargetSync.dark.svg',
+	} as const;
+
+	documentationUrl = 'https://github.com/n8n-nodes-data-sync/n8n-nodes-data-sync#systems-over-http';
+
+	properties: INodeProperties[] = systemProperties;
+
+	authenticate: IAuthenticate = authenticateSystem;
+
+	test: ICredentialTestRequest = systemTest;
+}
