@@ -9,6 +9,7 @@ import {
 import {
 	baseFromStored,
 	checkConflicts,
+	DELETED_FINGERPRINT,
 	ignoredFields,
 	indexRecords,
 	newSyncId,
@@ -17,6 +18,7 @@ import {
 	toCheckedKey,
 	type Base,
 	type IndexedSystem,
+	type KeyCheck,
 	type RecordSpec,
 } from '../shared/engine';
 import { errorItem, toNodeError, withNodeLevelErrors } from '../shared/errors';
@@ -100,6 +102,13 @@ function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Bas
 		);
 	});
 	return base;
+}
+
+/** Whether the base lacks the state every system now agrees on. */
+function baseIsStale(check: KeyCheck): boolean {
+	const held = Object.values(check.records).find((r) => r !== undefined);
+	const agreed = held ? held.fingerprint : DELETED_FINGERPRINT;
+	return check.baseEntry?.fingerprint !== agreed;
 }
 
 async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -203,6 +212,7 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	let base: Base | undefined;
 	let baseNote: string;
 	const manual = this.getMode() === 'manual';
+	const keepsBase = baseSource === 'input' || (baseSource === 'staticData' && !manual);
 	const syncName =
 		baseSource === 'staticData' ? String(this.getNodeParameter('syncName', 0, 'default')) : '';
 	try {
@@ -270,7 +280,10 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		}),
 	);
 	for (const check of result.keys) {
-		if (check.kind === 'in_sync' && !options.includeInSync) continue;
+		// A key every system agrees on still goes on when the base does not know that state yet
+		// (the first sync, or a base another run lost), so Sync Validate can commit it.
+		if (check.kind === 'in_sync' && !options.includeInSync && !(keepsBase && baseIsStale(check)))
+			continue;
 		const sourceRecord = check.records[source];
 		let pairedItem: IPairedItemData;
 		if (sourceRecord) pairedItem = { item: src.origin[sourceRecord.itemIndex] };

@@ -224,6 +224,27 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 		});
 	});
 
+	it('sends in-sync keys on when the base does not know them yet, so the sync can commit them', async () => {
+		const first = await runWorkflow({
+			workflow: syncWorkflow({ systems: systems(), resolve: false }),
+			nodeTypes,
+			mode: 'trigger',
+		});
+		const c3 = json(first.output(CHECK, 1)).find((i) => i.key === 'c3')!;
+		expect(c3).toMatchObject({ kind: 'in_sync', basis: 'none' });
+		// With a base that already knows c3, it stays home.
+		const later = await runWorkflow({
+			workflow: syncWorkflow({
+				systems: systems(),
+				resolve: false,
+				staticData: staticBase(lastSync),
+			}),
+			nodeTypes,
+			mode: 'trigger',
+		});
+		expect(json(later.output(CHECK, 1)).map((i) => i.key)).not.toContain('c3');
+	});
+
 	it('never changes the items it reads', async () => {
 		const s = systems();
 		const before = JSON.parse(JSON.stringify(s));
