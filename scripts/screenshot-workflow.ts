@@ -4,7 +4,10 @@
  *
  *   node scripts/screenshot-workflow.ts [--url http://127.0.0.1:5678]
  *     [--out docs/day66-workflow.png] [--workflow-id day66DataSync01]
- *     [--width 1600] [--height 900] [--scale 1]
+ *     [--width 1600] [--height 900] [--scale 1] [--timeout 60000]
+ *
+ * --out defaults to docs/day66-workflow.png in this project; a relative --out is taken from the
+ * working directory. --scale is the device pixel ratio (2 gives a 3200x1800 picture).
  *
  * Needs Node 24 (`source scripts/node24.sh`), a Chromium (Debian: `apt-get install chromium`;
  * CHROMIUM_PATH overrides /usr/bin/chromium) and playwright-core, found in this project's
@@ -20,7 +23,7 @@
  * The browser reaches nothing but the n8n it screenshots: every other request is aborted.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,7 +34,6 @@ import type { BrowserContext, Page } from 'playwright-core';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 const DEMO_EMAIL = 'demo@n8n-nodes-data-sync.dev';
-// eslint-disable-next-line @n8n/community-nodes/no-hardcoded-secrets -- demo login of a local screenshot instance
 const DEMO_PASSWORD = 'DemoScreenshot1';
 
 interface Options {
@@ -51,7 +53,7 @@ function options(): Options {
 	const { values } = parseArgs({
 		options: {
 			url: { type: 'string', default: process.env.N8N_URL ?? 'http://127.0.0.1:5678' },
-			out: { type: 'string', default: 'docs/day66-workflow.png' },
+			out: { type: 'string', default: path.join(ROOT, 'docs/day66-workflow.png') },
 			'workflow-id': { type: 'string', default: 'day66DataSync01' },
 			width: { type: 'string', default: '1600' },
 			height: { type: 'string', default: '900' },
@@ -64,7 +66,7 @@ function options(): Options {
 		console.log(
 			'usage: node scripts/screenshot-workflow.ts [--url http://127.0.0.1:5678] [--out docs/day66-workflow.png]\n' +
 				'         [--workflow-id day66DataSync01] [--width 1600] [--height 900] [--scale 1] [--timeout 60000]\n' +
-				'env: SCREENSHOT_EMAIL, SCREENSHOT_PASSWORD, CHROMIUM_PATH, PLAYWRIGHT_CORE_PATH',
+				'env: N8N_URL (default of --url), SCREENSHOT_EMAIL, SCREENSHOT_PASSWORD, CHROMIUM_PATH, PLAYWRIGHT_CORE_PATH',
 		);
 		process.exit(0);
 	}
@@ -75,8 +77,7 @@ function options(): Options {
 	};
 	return {
 		url: values.url.replace(/\/+$/, ''),
-		// Relative to the project root, so the default lands in docs/ from any working directory.
-		out: path.resolve(ROOT, values.out),
+		out: path.resolve(values.out),
 		workflowId: values['workflow-id'],
 		width: Math.round(number('width', values.width)),
 		height: Math.round(number('height', values.height)),
@@ -88,31 +89,40 @@ function options(): Options {
 	};
 }
 
-/** playwright-core from PLAYWRIGHT_CORE_PATH, else from this project's node_modules. */
+/** playwright-core from PLAYWRIGHT_CORE_PATH if set (and only there), else this project's. */
 function loadPlaywright(): typeof import('playwright-core') {
-	const tried: string[] = [];
-	const candidates: Array<[from: string, request: string]> = [];
+	const require = createRequire(path.join(ROOT, 'package.json'));
 	const fromEnv = process.env.PLAYWRIGHT_CORE_PATH;
-	if (fromEnv) {
-		const dir = path.resolve(fromEnv);
-		// The package folder itself, a node_modules holding it, or an npm --prefix folder.
-		candidates.push([path.join(dir, 'noop.js'), dir]);
-		candidates.push([path.join(dir, 'noop.js'), 'playwright-core']);
-		candidates.push([path.join(dir, 'node_modules', 'noop.js'), 'playwright-core']);
-	}
-	candidates.push([path.join(ROOT, 'package.json'), 'playwright-core']);
-	for (const [from, request] of candidates) {
+	if (!fromEnv) {
 		try {
-			const resolved = createRequire(from).resolve(request);
-			return createRequire(from)(resolved) as typeof import('playwright-core');
+			return require('playwright-core') as typeof import('playwright-core');
 		} catch (error) {
-			tried.push(`${request} from ${path.dirname(from)}: ${(error as Error).message.split('\n')[0]}`);
+			throw new Error(
+				`playwright-core is not in this project's node_modules (${(error as Error).message.split('\n')[0]}): ` +
+					'add it as a devDependency, or install it elsewhere and set PLAYWRIGHT_CORE_PATH ' +
+					'(npm install --prefix /tmp/shot playwright-core; PLAYWRIGHT_CORE_PATH=/tmp/shot)',
+			);
 		}
 	}
-	throw new Error(
-		'playwright-core not found: add it as a devDependency, or set PLAYWRIGHT_CORE_PATH ' +
-			`(e.g. npm install --prefix /tmp/shot playwright-core; PLAYWRIGHT_CORE_PATH=/tmp/shot)\n  ${tried.join('\n  ')}`,
-	);
+	// The package folder itself, a node_modules folder holding it, or an npm --prefix folder.
+	const dir = path.resolve(fromEnv);
+	const packages = [
+		dir,
+		path.join(dir, 'playwright-core'),
+		path.join(dir, 'node_modules/playwright-core'),
+	];
+	const found = packages.find((candidate) => {
+		const manifest = path.join(candidate, 'package.json');
+		return (
+			existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'playwright-core'
+		);
+	});
+	if (!found) {
+		throw new Error(
+			`PLAYWRIGHT_CORE_PATH=${fromEnv}: no playwright-core in ${packages.join(', ')}`,
+		);
+	}
+	return require(found) as typeof import('playwright-core');
 }
 
 /** A `fetch` that fails with the body in the message. */
@@ -130,8 +140,15 @@ async function rest(
 		signal: AbortSignal.timeout(30_000),
 	});
 	if (!response.ok) {
-		const text = await response.text();
-		throw new Error(`${method} ${opts.url}/rest/${endpoint}: ${response.status} ${text.slice(0, 500)}`);
+		let text = await response.text();
+		try {
+			text = (JSON.parse(text) as { message?: string }).message ?? text;
+		} catch {
+			// not JSON: the text as it came
+		}
+		throw new Error(
+			`${method} ${opts.url}/rest/${endpoint}: ${response.status} ${text.slice(0, 500)}`,
+		);
 	}
 	return response;
 }
@@ -230,7 +247,7 @@ async function nodeBoxes(page: Page): Promise<NodeBox[]> {
 	);
 }
 
-/** Nodes cut off by the picture's edge, and nodes drawn over each other. */
+/** Nodes cut off by the picture's edge, and nodes drawn on or against each other. */
 function layoutWarnings(nodes: NodeBox[], opts: Options): string[] {
 	const warnings: string[] = [];
 	for (const n of nodes) {
@@ -242,9 +259,11 @@ function layoutWarnings(nodes: NodeBox[], opts: Options): string[] {
 		for (let j = i + 1; j < nodes.length; j++) {
 			const a = nodes[i];
 			const b = nodes[j];
-			const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-			const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-			if (w > 0.5 && h > 0.5) warnings.push(`nodes "${a.name}" and "${b.name}" overlap on the canvas`);
+			// Closer than a quarter of a node's height: no room left for the connection between.
+			const margin = Math.min(a.height, b.height) / 4;
+			const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x) + margin;
+			const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y) + margin;
+			if (w > 0 && h > 0) warnings.push(`nodes "${a.name}" and "${b.name}" touch or overlap`);
 		}
 	}
 	return warnings;
@@ -260,6 +279,15 @@ async function main(): Promise<void> {
 	const { chromium } = loadPlaywright();
 	const browserId = randomUUID();
 	const cookie = await signIn(opts, browserId);
+	const workflow = (await (
+		await rest(opts, 'GET', `workflows/${encodeURIComponent(opts.workflowId)}`, undefined, {
+			cookie: `n8n-auth=${cookie}`,
+			'browser-id': browserId,
+		})
+	).json()) as { data: { name: string; nodes: unknown[] } };
+	console.log(
+		`workflow ${opts.workflowId}: "${workflow.data.name}", ${workflow.data.nodes.length} nodes`,
+	);
 
 	const userDataDir = mkdtempSync(path.join(tmpdir(), 'screenshot-chromium-'));
 	let context: BrowserContext | undefined;
@@ -288,14 +316,13 @@ async function main(): Promise<void> {
 		context.setDefaultTimeout(opts.timeoutMs);
 		const origin = new URL(opts.url).origin;
 		// Nothing but the n8n under test: no fonts, telemetry or templates from outside.
-		await context.route('**/*', async (route) => {
-			const url = route.request().url();
-			if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) {
-				await route.continue();
-			} else {
-				console.log(`blocked ${route.request().method()} ${url}`);
-				await route.abort('blockedbyclient');
-			}
+		// Only requests that leave the n8n origin are intercepted (and aborted): routing every
+		// request through this process would slow the editor's load down.
+		const escaped = origin.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+		const elsewhere = new RegExp(`^(?!${escaped}/|data:|blob:)`);
+		await context.route(elsewhere, async (route) => {
+			console.log(`blocked ${route.request().method()} ${route.request().url()}`);
+			await route.abort('blockedbyclient');
 		});
 		await context.addCookies([
 			{ name: 'n8n-auth', value: cookie, url: origin, httpOnly: true, sameSite: 'Lax' },
@@ -314,12 +341,13 @@ async function main(): Promise<void> {
 		} catch (error) {
 			const shot = opts.out.replace(/\.png$/i, '') + '.failed.png';
 			await page.screenshot({ path: shot });
-			throw new Error(
-				`The canvas did not show a node at ${page.url()} (${(error as Error).message.split('\n')[0]}); see ${shot}`,
-			);
+			const why = /\/(signin|setup)\b/.test(new URL(page.url()).pathname)
+				? 'n8n sent the browser to sign in: the session cookie was not accepted'
+				: `the canvas showed no node (${(error as Error).message.split('\n')[0]})`;
+			throw new Error(`${target}: ${why}; the page as it was: ${shot}`);
 		}
 		// Node icons and fonts arrive after the first nodes: let the network settle.
-		await page.waitForLoadState('networkidle').catch(() => undefined);
+		await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
 		await page.evaluate(async () => await document.fonts.ready);
 		await clearOverlays(page);
 
