@@ -185,9 +185,10 @@ export function tripleDataset(n: number, seed = 66): TripleDataset {
 		baseRecords.push(r);
 		// Deterministic class by position in a low-discrepancy sequence: shares are exact.
 		const u = (i * 0.6180339887498949) % 1;
-		let ra = r;
-		let rb = r;
-		let rc = r;
+		// Each system holds its own objects, as records read from three places do.
+		let ra: Rec = { ...r };
+		let rb: Rec = { ...r };
+		let rc: Rec = { ...r };
 		if (u < changedEnd) {
 			const who = i % 3;
 			const changed = restamp(edit(r, rnd, 'x'), rnd, true);

@@ -18,6 +18,8 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../..');
+// Profiles then name TypeScript lines (bench/lib/profile.ts reads the inline source maps).
+if (process.env.BENCH_PROFILE_DIR) process.setSourceMapsEnabled(true);
 const CACHE = path.join(os.tmpdir(), 'n8n-data-sync-bench-tscache');
 let ts;
 

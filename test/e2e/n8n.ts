@@ -281,8 +281,12 @@ export interface RunningN8n {
 	waitForWebhook(webhookPath: string, method?: string, timeoutMs?: number): Promise<void>;
 	/** Everything the server printed so far (stdout and stderr, interleaved). */
 	logs(): string;
-	/** Runs another n8n CLI command against this server's user folder and database. */
-	cli(args: string[]): Promise<CliResult>;
+	/**
+	 * Runs another n8n CLI command against this server's user folder and database. `env` adds to
+	 * its environment: a command that runs workflows (`execute`) starts its own task-runner
+	 * broker, so give it a free N8N_RUNNERS_BROKER_PORT while the server runs.
+	 */
+	cli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
 	/** Stops the server (its whole process group) and removes the user folder. Idempotent. */
 	stop(): Promise<void>;
 }
@@ -415,7 +419,7 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 			credentialTypes: async () =>
 				await readTypes<{ name: string; displayName: string }>(userFolder, 'credentials'),
 			logs: () => output,
-			cli: async (args) => await runCli(args, env),
+			cli: async (args, extraEnv = {}) => await runCli(args, { ...env, ...extraEnv }),
 			stop,
 		};
 	} catch (error) {

@@ -197,13 +197,26 @@ describe('composed mode: systems on node inputs, writes planned for other nodes'
 			differing: [],
 			reasons: [],
 		});
-		expect(report.counts).toMatchObject({ validate: { keys: 3, passed: 3, failed: 0 } });
+		const validate = (report.counts as IDataObject).validate as IDataObject;
+		expect(validate).toMatchObject({ failed: 0, passed: validate.keys });
 		const baseUpdates = json(result.output('Sync Validate', 1));
-		expect(baseUpdates.map((b) => b.key).sort()).toEqual(['c1', 'c3', 'c4']);
+		expect(baseUpdates.map((b) => b.key)).toEqual(expect.arrayContaining(['c1', 'c3', 'c4']));
 		expect(baseUpdates.find((b) => b.key === 'c3')).toMatchObject({ fingerprint: 'deleted' });
 		// A production run commits the validated keys to the workflow static data.
 		const stored = (result.staticData.global as IDataObject)['dataSync:composed'] as IDataObject;
-		expect(Object.keys(stored.keys as IDataObject).sort()).toEqual(['c1', 'c3', 'c4']);
+		expect(Object.keys(stored.keys as IDataObject)).toEqual(
+			expect.arrayContaining(['c1', 'c3', 'c4']),
+		);
+	});
+
+	// Known gap, reported: c2 is the same everywhere, and Conflict Check passes it on because the
+	// base does not know it yet, but plan-only Multi Target Sync emits writes only, so Sync
+	// Validate never sees c2 and the base never learns it (a later row delete of c2 then reads as
+	// "missing" and the row is recreated). Flip to `it` once plan-only hands unchanged keys on.
+	it.failing('plan-only hands keys already in sync on, so the base learns them', async () => {
+		const result = await run(converged());
+		const baseUpdates = json(result.output('Sync Validate', 1));
+		expect(baseUpdates.map((b) => b.key).sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
 	});
 
 	it('Sync Validate fails with `differing` when one system read back differs', async () => {
@@ -221,7 +234,8 @@ describe('composed mode: systems on node inputs, writes planned for other nodes'
 		expect(report.reasons).toContain('1 record(s) differ from the resolution');
 		// Only the keys that validated advance the base.
 		const baseUpdates = json(result.output('Sync Validate', 1));
-		expect(baseUpdates.map((b) => b.key).sort()).toEqual(['c3', 'c4']);
+		expect(baseUpdates.map((b) => b.key)).not.toContain('c1');
+		expect(baseUpdates.map((b) => b.key)).toEqual(expect.arrayContaining(['c3', 'c4']));
 	});
 
 	it('Sync Validate reports `missing` and `extra` from read-back inputs too', async () => {
@@ -236,6 +250,9 @@ describe('composed mode: systems on node inputs, writes planned for other nodes'
 			extra: [{ key: 'c3', system: 'mariadb' }],
 			differing: [],
 		});
-		expect(json(result.output('Sync Validate', 1)).map((b) => b.key)).toEqual(['c1']);
+		const committed = json(result.output('Sync Validate', 1)).map((b) => b.key);
+		expect(committed).toContain('c1');
+		expect(committed).not.toContain('c3');
+		expect(committed).not.toContain('c4');
 	});
 });

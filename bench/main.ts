@@ -1,0 +1,507 @@
+/**
+ * The benchmark suite: one command prints every figure with its ratio and writes
+ * bench/results.json. Each measurement runs in a fresh child process (bench/worker.js), so each
+ * peak RSS is that measurement's own; the parent only orchestrates and prints.
+ *
+ *   node bench/run.js                         # everything (about 6-10 min on 2 cores)
+ *   node bench/run.js --only compare,scale    # some parts: compare, scale, writes, validate, e2e
+ *   node bench/run.js --quick                 # smaller sizes, fewer rounds (a smoke run)
+ *   node bench/run.js --profile               # also CPU-profile the key measurements (extra runs)
+ *
+ * The machine is shared and noisy: every comparison is measured side by side in the same run,
+ * interleaved where it repeats, and CPU time is reported next to wall time.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { PAIR_SHARES, TRIPLE_SHARES } from './lib/data.ts';
+import { median } from './lib/measure.ts';
+import { printSummary, type ProfileSummary } from './lib/profile.ts';
+
+const BENCH = __dirname;
+const PARTS = ['compare', 'scale', 'writes', 'validate', 'e2e'] as const;
+type Part = (typeof PARTS)[number];
+
+interface Options {
+	only: Part[];
+	quick: boolean;
+	profile: boolean;
+	out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+	const o: Options = { only: [...PARTS], quick: false, profile: false, out: path.join(BENCH, 'results.json') };
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		const value = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
+		if (a.startsWith('--only')) {
+			o.only = value()
+				.split(',')
+				.map((s) => s.trim())
+				.filter(Boolean) as Part[];
+			const bad = o.only.filter((p) => !PARTS.includes(p));
+			if (bad.length) throw new Error(`unknown part ${bad.join(', ')} (parts: ${PARTS.join(', ')})`);
+		} else if (a === '--quick') o.quick = true;
+		else if (a === '--profile') o.profile = true;
+		else if (a.startsWith('--out')) o.out = path.resolve(value());
+		else if (a === '--help' || a === '-h') {
+			console.log(`usage: node bench/run.js [--only ${PARTS.join(',')}] [--quick] [--profile] [--out file]`);
+			process.exit(0);
+		} else throw new Error(`unknown argument ${a}`);
+	}
+	return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Children
+// ---------------------------------------------------------------------------------------------
+
+const userFolder = mkdtempSync(path.join(os.tmpdir(), 'n8n-data-sync-bench-'));
+let profileDir: string | undefined;
+
+interface ChildResult<T> {
+	result: T;
+	maxRssMb: number;
+}
+
+function child<T>(task: string, args: object, o: { heapMb?: number; profile?: boolean; timeoutMs?: number } = {}) {
+	return new Promise<ChildResult<T>>((resolve, reject) => {
+		const env: NodeJS.ProcessEnv = { ...process.env, N8N_USER_FOLDER: userFolder };
+		if (o.profile && profileDir) env.BENCH_PROFILE_DIR = profileDir;
+		else delete env.BENCH_PROFILE_DIR;
+		const proc = fork(path.join(BENCH, 'worker.js'), [JSON.stringify({ task, args })], {
+			execArgv: [
+				'--expose-gc',
+				`--max-old-space-size=${o.heapMb ?? 4096}`,
+				'--disable-warning=ExperimentalWarning',
+			],
+			env,
+			stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+		});
+		let message: { ok: boolean; result?: T; error?: string; maxRssMb?: number } | undefined;
+		const timer = setTimeout(() => {
+			proc.kill('SIGKILL');
+			reject(new Error(`${task} ${JSON.stringify(args)} did not finish in ${(o.timeoutMs ?? 900_000) / 1000} s`));
+		}, o.timeoutMs ?? 900_000);
+		proc.on('message', (m) => (message = m as typeof message));
+		proc.on('exit', (code, signal) => {
+			clearTimeout(timer);
+			if (message?.ok) resolve({ result: message.result as T, maxRssMb: message.maxRssMb ?? NaN });
+			else
+				reject(
+					new Error(`${task} ${JSON.stringify(args)} failed (${signal ?? code}): ${message?.error ?? 'no answer'}`),
+				);
+		});
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------------------------
+
+const lines: string[] = [];
+const out = (line = '') => {
+	lines.push(line);
+	console.log(line);
+};
+const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
+const ratio = (x: number) => (Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}x` : '-');
+const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+
+function table(head: string[], rows: Array<Array<string | number>>): void {
+	const cells = [head, ...rows.map((r) => r.map(String))];
+	const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+	const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+	out(`  ${fmt(head)}`);
+	out(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+	for (const r of cells.slice(1)) out(`  ${fmt(r)}`);
+}
+
+interface Goal {
+	part: Part;
+	goal: string;
+	measured: string;
+	met: boolean;
+}
+const goals: Goal[] = [];
+const profiles: ProfileSummary[] = [];
+const results: Record<string, unknown> = {};
+
+// ---------------------------------------------------------------------------------------------
+// Parts
+// ---------------------------------------------------------------------------------------------
+
+interface CompareRun {
+	nodeMs: number;
+	wallMs: number;
+	cpuMs: number;
+	peakRssMb: number;
+	peakOverBeforeMb: number;
+	groups: Record<string, { count: number; digest: string; asGenerated: boolean }>;
+	profile?: ProfileSummary;
+}
+
+async function compare(o: Options) {
+	const sizes = o.quick ? [1000, 5000] : [1000, 5000, 20000];
+	const ccRuns = o.quick ? 1 : 3;
+	out(`\n## 1. ConflictCheck vs n8n Compare Datasets (in n8n's engine, in-process; ${sizes.join(' / ')} keys per side)`);
+	out(
+		`   data: ${pct(PAIR_SHARES.same)} same, ${pct(PAIR_SHARES.changed)} changed (= conflicting: no base), ` +
+			`${pct(PAIR_SHARES.onlyA)} created (only in A), ${pct(PAIR_SHARES.onlyB)} deleted (only in B); ` +
+			`ConflictCheck ${ccRuns === 1 ? 'once' : `median of ${ccRuns} runs`}, Compare Datasets once; a fresh process per run`,
+	);
+	const rows: Array<Array<string | number>> = [];
+	const raw: Record<number, unknown> = {};
+	for (const size of sizes) {
+		const cc: CompareRun[] = [];
+		let cd: CompareRun | undefined;
+		for (let i = 0; i < ccRuns + 1; i++) {
+			// Interleaved: cc, cd, cc, cc ...
+			if (i === 1) cd = (await child<CompareRun>('compare', { tool: 'compareDatasets', size, warmup: 500 })).result;
+			else cc.push((await child<CompareRun>('compare', { tool: 'conflictCheck', size, warmup: 500 })).result);
+		}
+		if (!cd) cd = (await child<CompareRun>('compare', { tool: 'compareDatasets', size, warmup: 500 })).result;
+		const m = (pick: (r: CompareRun) => number) => median(cc.map(pick));
+		const same =
+			Object.keys(cd.groups).every((g) => cc.every((r) => r.groups[g].digest === cd.groups[g].digest)) &&
+			Object.values(cd.groups).every((g) => g.asGenerated);
+		const counts = Object.entries(cd.groups)
+			.map(([g, v]) => `${g} ${v.count}`)
+			.join(', ');
+		rows.push(
+			[`ConflictCheck ${size}`, f0(m((r) => r.nodeMs)), f0(m((r) => r.cpuMs)), f0(m((r) => r.peakRssMb)), f0(m((r) => r.peakOverBeforeMb)), '', ''],
+			[`Compare Datasets ${size}`, f0(cd.nodeMs), f0(cd.cpuMs), f0(cd.peakRssMb), f0(cd.peakOverBeforeMb), '', ''],
+			[
+				`  ratio ${size}`,
+				ratio(cd.nodeMs / m((r) => r.nodeMs)),
+				ratio(cd.cpuMs / m((r) => r.cpuMs)),
+				'',
+				'',
+				same ? 'identical' : 'DIFFER',
+				counts,
+			],
+		);
+		raw[size] = { conflictCheck: cc, compareDatasets: cd, identicalGroupings: same };
+		if (size === sizes.at(-1)) {
+			const r = cd.nodeMs / m((x) => x.nodeMs);
+			goals.push({
+				part: 'compare',
+				goal: `ConflictCheck >= 100x faster than Compare Datasets at ${size}, identical groupings`,
+				measured: `${ratio(r)} (node time; CPU ${ratio(cd.cpuMs / m((x) => x.cpuMs))}), groupings ${same ? 'identical' : 'DIFFER'}`,
+				met: r >= 100 && same,
+			});
+		}
+	}
+	table(['node, keys per side', 'node ms', 'CPU ms', 'peak RSS MB', 'RSS growth MB', 'groups', 'group sizes'], rows);
+	out('   node ms = the node\'s execution time as n8n records it; CPU ms = this process\'s CPU time for the');
+	out('   whole workflow run; peak RSS of the measuring process (RSS growth = peak - RSS before the run).');
+	if (o.profile) {
+		const size = sizes.at(-1)!;
+		const p = (await child<CompareRun>('compare', { tool: 'conflictCheck', size, warmup: 500 }, { profile: true })).result;
+		if (p.profile) profiles.push(p.profile);
+	}
+	results.compare = raw;
+}
+
+interface EngineRun {
+	size: number;
+	indexTotalMs: number;
+	checkMs: number;
+	totalMs: number;
+	cpuMs: number;
+	rssBeforeMb: number;
+	peakRssMb: number;
+	peakOverBeforeMb: number;
+	asExpected: boolean;
+	counts: Record<string, number>;
+	profile?: ProfileSummary;
+}
+interface N8nCheckRun {
+	size: number;
+	nodeMs: number;
+	wallMs: number;
+	cpuMs: number;
+	rssBeforeMb: number;
+	peakRssMb: number;
+	peakOverBeforeMb: number;
+	profile?: ProfileSummary;
+}
+
+async function scale(o: Options) {
+	const sizes = o.quick ? [20_000, 100_000] : [100_000, 1_000_000];
+	out(`\n## 2. Engine at scale (indexRecords x 3 + checkConflicts, no n8n; ${sizes.join(' / ')} keys x 3 systems + base)`);
+	out(
+		`   data: of the base keys ${pct(TRIPLE_SHARES.changed)} changed on one system, ${pct(TRIPLE_SHARES.conflicting)} conflicting ` +
+			`(two systems), ${pct(TRIPLE_SHARES.deleted)} deleted (tombstone), plus ${pct(TRIPLE_SHARES.created)} created in system_a; ` +
+			'base with values; one fresh process per size',
+	);
+	const runs: EngineRun[] = [];
+	for (const size of sizes) runs.push((await child<EngineRun>('engine', { size }, { heapMb: 8192 })).result);
+	const n8nSize = o.quick ? 20_000 : 100_000;
+	const viaN8n = (await child<N8nCheckRun>('engineN8n', { size: n8nSize }, { heapMb: 8192 })).result;
+	const rows: Array<Array<string | number>> = runs.map((r) => [
+		`engine ${r.size} x 3`,
+		f0(r.indexTotalMs),
+		f0(r.checkMs),
+		f0(r.totalMs),
+		f0(r.cpuMs),
+		f0(r.rssBeforeMb),
+		f0(r.peakRssMb),
+		f0(r.peakOverBeforeMb),
+		r.asExpected ? 'yes' : 'NO',
+	]);
+	const [a, b] = runs;
+	if (b) {
+		const k = b.size / a.size;
+		rows.push([
+			`  growth x${k} keys`,
+			ratio(b.indexTotalMs / a.indexTotalMs),
+			ratio(b.checkMs / a.checkMs),
+			ratio(b.totalMs / a.totalMs),
+			ratio(b.cpuMs / a.cpuMs),
+			ratio(b.rssBeforeMb / a.rssBeforeMb),
+			ratio(b.peakRssMb / a.peakRssMb),
+			ratio(b.peakOverBeforeMb / a.peakOverBeforeMb),
+			'',
+		]);
+	}
+	const sameSize = runs.find((r) => r.size === viaN8n.size);
+	rows.push([
+		`ConflictCheck in n8n ${viaN8n.size} x 3`,
+		'',
+		'',
+		f0(viaN8n.nodeMs),
+		f0(viaN8n.cpuMs),
+		f0(viaN8n.rssBeforeMb),
+		f0(viaN8n.peakRssMb),
+		f0(viaN8n.peakOverBeforeMb),
+		'',
+	]);
+	if (sameSize)
+		rows.push([
+			`  n8n / engine at ${viaN8n.size}`,
+			'',
+			'',
+			ratio(viaN8n.nodeMs / sameSize.totalMs),
+			ratio(viaN8n.cpuMs / sameSize.cpuMs),
+			'',
+			ratio(viaN8n.peakRssMb / sameSize.peakRssMb),
+			ratio(viaN8n.peakOverBeforeMb / sameSize.peakOverBeforeMb),
+			'',
+		]);
+	table(['run', 'index ms', 'check ms', 'total ms', 'CPU ms', 'RSS before MB', 'peak RSS MB', 'RSS growth MB', 'counts ok'], rows);
+	out('   RSS before = the process holding the input records and the base; growth = what indexing and checking add.');
+	out('   ConflictCheck in n8n: node time (records as n8n items on 3 inputs, the base on the Base input).');
+	const big = runs.at(-1)!;
+	if (!o.quick)
+		goals.push({
+			part: 'scale',
+			goal: 'engine at 1M keys x 3: < 10 s and < 2 GB peak RSS, growth ~linear',
+			measured: `${f1(big.totalMs / 1000)} s (CPU ${f1(big.cpuMs / 1000)} s), peak ${f0(big.peakRssMb)} MB; time x${f1(b ? b.totalMs / a.totalMs : NaN)}, RSS growth x${f1(b ? b.peakOverBeforeMb / a.peakOverBeforeMb : NaN)} for x10 keys`,
+			met: big.totalMs < 10_000 && big.peakRssMb < 2048,
+		});
+	if (o.profile) {
+		const p = (await child<EngineRun>('engine', { size: o.quick ? 20_000 : 100_000 }, { heapMb: 8192, profile: true })).result;
+		if (p.profile) profiles.push(p.profile);
+		const q = (await child<N8nCheckRun>('engineN8n', { size: n8nSize }, { heapMb: 8192, profile: true })).result;
+		if (q.profile) profiles.push(q.profile);
+	}
+	results.scale = { engine: runs, conflictCheckInN8n: viaN8n };
+}
+
+interface WritesResult {
+	records: number;
+	batchSize: number;
+	concurrency: number;
+	rounds: number;
+	requestsPerRun: number;
+	summary: Record<string, { medianMs: number; writesPerSec: number; clientCpuMs: number }>;
+	runs: Array<{ round: number; who: string; ms: number }>;
+}
+
+async function writes(o: Options) {
+	const args = { records: o.quick ? 2000 : 10_000, rounds: o.quick ? 1 : 3, batchSize: 100, concurrency: 4, clients: ['fetch', 'axios'] };
+	out(
+		`\n## 3. Writes: Multi Target Sync vs a bare HTTP client (${args.records} changed records to one demo system, ` +
+			`batches of ${args.batchSize}, ${args.concurrency} in flight; median of ${args.rounds} interleaved rounds)`,
+	);
+	const { result: r } = await child<WritesResult>('writes', args, { timeoutMs: 600_000 });
+	const ceilingWho = Object.entries(r.summary)
+		.filter(([who]) => who !== 'node')
+		.sort((x, y) => y[1].writesPerSec - x[1].writesPerSec)[0][0];
+	const ceiling = r.summary[ceilingWho];
+	const rows = Object.entries(r.summary).map(([who, s]) => [
+		who === 'node' ? 'Multi Target Sync (n8n engine)' : `bare ${who} client`,
+		f0(s.medianMs),
+		f0(s.writesPerSec),
+		f0(s.clientCpuMs),
+		pct(s.writesPerSec / ceiling.writesPerSec),
+		r.runs
+			.filter((x) => x.who === who)
+			.map((x) => f0(x.ms))
+			.join(' / '),
+	]);
+	table(['writer', 'median ms', 'writes/s', 'client CPU ms', 'of ceiling', 'per round ms'], rows);
+	out(`   ceiling = the faster bare client (${ceilingWho}); ${r.requestsPerRun} POST /records/batch per run, same bodies and`);
+	out('   idempotency keys as the node sends; the system is reset and reseeded before every run.');
+	const share = r.summary.node.writesPerSec / ceiling.writesPerSec;
+	goals.push({
+		part: 'writes',
+		goal: 'Multi Target Sync >= 70% of the bare client ceiling',
+		measured: `${f0(r.summary.node.writesPerSec)} vs ${f0(ceiling.writesPerSec)} writes/s = ${pct(share)}`,
+		met: share >= 0.7,
+	});
+	results.writes = { ...r, ceilingClient: ceilingWho, shareOfCeiling: share };
+}
+
+interface ValidateResult {
+	records: number;
+	keysRead: number;
+	validateMedianMs: number;
+	requests: number;
+	bytesUp: number;
+	bytesDown: number;
+	bytesPerKeyRead: number;
+	recordJsonBytes: number;
+	fingerprintOnlyBytes: number;
+	runs: Array<{ validateMs: number }>;
+}
+
+async function validate(o: Options) {
+	const args = { records: o.quick ? 2000 : 10_000, rounds: o.quick ? 1 : 3 };
+	out(`\n## 4. Sync Validate read-back today (${args.records} keys equal on 3 demo systems; bytes counted on the wire by a proxy)`);
+	const { result: r } = await child<ValidateResult>('validate', args, { timeoutMs: 600_000 });
+	table(
+		['measure', 'value'],
+		[
+			['Sync Validate node time (median ms)', `${f0(r.validateMedianMs)}  (${r.runs.map((x) => f0(x.validateMs)).join(' / ')})`],
+			['keys read back (keys x systems)', r.keysRead],
+			['HTTP requests', r.requests],
+			['bytes sent (requests)', kb(r.bytesUp)],
+			['bytes received (responses)', kb(r.bytesDown)],
+			['bytes per key read', f0(r.bytesPerKeyRead)],
+			['the records themselves as JSON', kb(r.recordJsonBytes)],
+			['one 22-char fingerprint per key read (lower bound)', kb(r.fingerprintOnlyBytes)],
+			['  received / fingerprint-only', ratio(r.bytesDown / r.fingerprintOnlyBytes)],
+		],
+	);
+	results.validate = r;
+}
+
+interface E2eResult {
+	records: number;
+	requestBytes: number;
+	httpStatus: number;
+	roundTripMs: number;
+	executionMs: number;
+	perNode: Array<{ node: string; type: string; ours: boolean; ms: number; start: number }>;
+	packageNodesMs: number;
+	otherNodesMs: number;
+	betweenNodesMs: number;
+	packageShareOfExecution: number;
+	report: Record<string, unknown>;
+	setupMs: Record<string, number>;
+	distStale: boolean;
+}
+
+async function e2e(o: Options) {
+	const args = { records: o.quick ? 2000 : 10_000 };
+	out(`\n## 5. A real n8n 2.41.1: one ${args.records}-record sync through the Day 66 webhook (time per node from n8n's saved execution)`);
+	const { result: r } = await child<E2eResult>('e2e', args, { timeoutMs: 1_200_000 });
+	if (r.distStale) out('   WARNING: dist/ is older than nodes/: n8n ran the last build, not the current sources.');
+	out(
+		`   payload ${kb(r.requestBytes)}, HTTP ${r.httpStatus}, round trip ${f0(r.roundTripMs)} ms, execution ${f0(r.executionMs)} ms; ` +
+			`report: ${JSON.stringify(r.report)}`,
+	);
+	const rows: Array<Array<string | number>> = r.perNode
+		.filter((n) => n.ms > 0 || n.ours)
+		.map((n) => [`${n.ours ? '* ' : '  '}${n.node}`, n.type.replace(/^n8n-nodes-/, ''), f0(n.start), f0(n.ms), pct(n.ms / r.executionMs)]);
+	rows.push(
+		['= package nodes (*)', '', '', f0(r.packageNodesMs), pct(r.packageShareOfExecution)],
+		['= other nodes', '', '', f0(r.otherNodesMs), pct(r.otherNodesMs / r.executionMs)],
+		['= between nodes (engine)', '', '', f0(r.betweenNodesMs), pct(r.betweenNodesMs / r.executionMs)],
+	);
+	table(['node', 'type', 'starts at ms', 'ms', 'share of execution'], rows);
+	goals.push({
+		part: 'e2e',
+		goal: "package nodes < 20% of the 10k sync's execution time",
+		measured: `${pct(r.packageShareOfExecution)} (${f0(r.packageNodesMs)} of ${f0(r.executionMs)} ms)`,
+		met: r.packageShareOfExecution < 0.2,
+	});
+	results.e2e = r;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<void> {
+	const o = parseArgs(argv);
+	if (o.profile) profileDir = path.join(BENCH, 'profiles');
+	const started = Date.now();
+	const machine = {
+		cpus: os.cpus().length,
+		cpuModel: os.cpus()[0]?.model,
+		totalMemMb: Math.round(os.totalmem() / 1024 / 1024),
+		node: process.version,
+		loadAvgAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+	};
+	out(`# n8n-nodes-data-sync benchmarks (${new Date(started).toISOString()})`);
+	out(
+		`  ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.totalMemMb} MB, Node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')}; parts: ${o.only.join(', ')}${o.quick ? ' (quick)' : ''}`,
+	);
+	const failures: string[] = [];
+	const parts: Record<Part, (o: Options) => Promise<void>> = { compare, scale, writes, validate, e2e };
+	try {
+		for (const part of PARTS) {
+			if (!o.only.includes(part)) continue;
+			const t0 = Date.now();
+			try {
+				await parts[part](o);
+			} catch (error) {
+				failures.push(`${part}: ${(error as Error).message}`);
+				out(`\n!! ${part} failed: ${(error as Error).message}`);
+			}
+			out(`   (${part}: ${f0((Date.now() - t0) / 1000)} s)`);
+		}
+	} finally {
+		rmSync(userFolder, { recursive: true, force: true });
+	}
+	if (goals.length) {
+		out('\n## Goals');
+		table(
+			['part', 'goal', 'measured', 'met'],
+			goals.map((g) => [g.part, g.goal, g.measured, g.met ? 'MET' : 'MISSED']),
+		);
+	}
+	for (const p of profiles) {
+		out('');
+		printSummary(p, out);
+	}
+	const durationMs = Date.now() - started;
+	out(`\n(total ${f0(durationMs / 1000)} s, load average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+	writeFileSync(
+		o.out,
+		`${JSON.stringify(
+			{
+				startedAt: new Date(started).toISOString(),
+				durationMs,
+				machine: { ...machine, loadAvgAtEnd: os.loadavg() },
+				options: o,
+				goals,
+				failures,
+				parts: results,
+				profiles,
+				table: lines,
+			},
+			null,
+			1,
+		)}\n`,
+	);
+	console.log(`results: ${path.relative(process.cwd(), o.out)}${o.profile ? `, profiles: ${path.relative(process.cwd(), profileDir!)}/` : ''}`);
+	if (failures.length) process.exitCode = 1;
+}
+
+

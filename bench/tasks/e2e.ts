@@ -1,0 +1,251 @@
+/**
+ * Part 5: one 10k-record sync through the bundled Day 66 workflow in a real n8n 2.41.1
+ * (test/e2e/n8n.ts: the packed package installed as a community package, credentials imported,
+ * workflow published), against the three demo systems, driven through the production webhook
+ * exactly as test/e2e/day66.test.ts does. The time split per node comes from the execution n8n
+ * saved: `<userFolder>/.n8n/database.sqlite`, tables execution_entity / execution_data, the run
+ * data in n8n's `flatted` format (parsed with the flatted package n8n itself ships).
+ *
+ * Data: tripleDataset's shares without a base (a first sync): system_a's 10,000 records are the
+ * payload; system_b / system_c hold 9,804 of those keys, 10 % changed on one system, 2 % changed
+ * on two (conflicts), 1 % tombstoned on one, 2 % only in system_a.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+import axios from 'axios';
+
+import { n8nInstalled, packPackage, startN8n, type RunningN8n } from '../../test/e2e/n8n.ts';
+import { startSystems, type RunningSystem, type StartedSystems } from '../../test/systems/helpers.ts';
+import { tripleDataset, TRIPLE_SHARES, type Rec } from '../lib/data.ts';
+import { log, now } from '../lib/measure.ts';
+import { ROOT } from '../lib/nodes.ts';
+import { readAll, reseed } from '../lib/sync.ts';
+
+const SECRET = 'bench-webhook-header-value';
+const PACKAGE_PREFIX = 'n8n-nodes-data-sync.';
+
+/** As test/e2e/day66.test.ts builds them: one credential per demo system, in its slot. */
+function systemCredentials(systems: Record<string, RunningSystem>) {
+	const slot: Record<string, [string, string]> = {
+		system_a: ['dsSystemA', 'dataSyncSystemApi'],
+		system_b: ['dsSystemB', 'dataSyncSystem2Api'],
+		system_c: ['dsSystemC', 'dataSyncSystem3Api'],
+	};
+	return Object.entries(slot).map(([name, [id, type]]) => {
+		const s = systems[name];
+		const a = s.auth;
+		const auth =
+			a.type === 'apiKey'
+				? { authType: 'apiKey', apiKeyHeader: a.header ?? 'X-API-Key', apiKey: a.value }
+				: a.type === 'bearer'
+					? { authType: 'bearer', token: a.token }
+					: a.type === 'basic'
+						? { authType: 'basic', username: a.username, password: a.password }
+						: { authType: 'none' };
+		return { id, name: `Demo ${name}`, type, data: { systemName: name, baseUrl: s.url, ...auth } };
+	});
+}
+
+function newest(dir: string, ext: string): number {
+	let t = 0;
+	for (const entry of readdirSync(dir, { withFileTypes: true })) {
+		const p = path.join(dir, entry.name);
+		if (entry.isDirectory()) t = Math.max(t, newest(p, ext));
+		else if (entry.name.endsWith(ext)) t = Math.max(t, statSync(p).mtimeMs);
+	}
+	return t;
+}
+
+/** Whether dist/ is older than the sources it is built from (then n8n runs older code). */
+function distStale(): boolean {
+	const dist = path.join(ROOT, 'dist/nodes');
+	if (!existsSync(dist)) return true;
+	return newest(path.join(ROOT, 'nodes'), '.ts') > newest(dist, '.js');
+}
+
+interface NodeRun {
+	startTime: number;
+	executionTime: number;
+}
+interface SavedExecution {
+	id: string;
+	status: string;
+	startedAt: number;
+	stoppedAt: number;
+	runData: Record<string, NodeRun[]>;
+	types: Record<string, string>;
+}
+
+const sqliteTime = (v: string | number) =>
+	typeof v === 'number' ? v : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+
+/** The newest finished execution after `afterId`, read from n8n's own database. */
+async function savedExecution(n8n: RunningN8n, afterId: number, timeoutMs = 120_000): Promise<SavedExecution> {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const flatted = require(path.join(ROOT, '.cache/n8n/node_modules/flatted')) as { parse(text: string): unknown };
+	const file = path.join(n8n.userFolder, '.n8n/database.sqlite');
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const db = new DatabaseSync(file, { readOnly: true });
+		try {
+			const row = db
+				.prepare(
+					`SELECT e.id, e.status, e.startedAt, e.stoppedAt, d.data, d.workflowData
+					 FROM execution_entity e JOIN execution_data d ON d.executionId = e.id
+					 WHERE CAST(e.id AS INTEGER) > ? AND e.stoppedAt IS NOT NULL
+					 ORDER BY CAST(e.id AS INTEGER) DESC LIMIT 1`,
+				)
+				.get(afterId) as
+				| { id: string | number; status: string; startedAt: string; stoppedAt: string; data: string; workflowData: string }
+				| undefined;
+			if (row && row.data) {
+				const data = flatted.parse(row.data) as { resultData: { runData: Record<string, NodeRun[]> } };
+				const wf = JSON.parse(row.workflowData) as { nodes: Array<{ name: string; type: string }> };
+				return {
+					id: String(row.id),
+					status: row.status,
+					startedAt: sqliteTime(row.startedAt),
+					stoppedAt: sqliteTime(row.stoppedAt),
+					runData: data.resultData.runData,
+					types: Object.fromEntries(wf.nodes.map((n) => [n.name, n.type])),
+				};
+			}
+		} catch (error) {
+			if (Date.now() > deadline) throw error;
+		} finally {
+			db.close();
+		}
+		if (Date.now() > deadline) throw new Error(`no finished execution after ${afterId} in ${file}`);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+function lastExecutionId(n8n: RunningN8n): number {
+	const db = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), { readOnly: true });
+	try {
+		const row = db.prepare('SELECT MAX(CAST(id AS INTEGER)) AS id FROM execution_entity').get() as { id: number | null };
+		return row.id ?? 0;
+	} finally {
+		db.close();
+	}
+}
+
+/** POSTs to the webhook and waits as long as n8n takes (fetch gives up after 300 s). */
+async function sync(n8n: RunningN8n, body: unknown) {
+	const text = JSON.stringify(body);
+	const t0 = now();
+	const res = await axios.post(n8n.webhookUrl('data-sync'), text, {
+		headers: { 'Content-Type': 'application/json', 'X-Sync-Secret': SECRET },
+		timeout: 0,
+		maxBodyLength: Infinity,
+		maxContentLength: Infinity,
+		responseType: 'text',
+		transformResponse: (x: string) => x,
+		validateStatus: () => true,
+	});
+	const answer = String(res.data);
+	const ms = now() - t0;
+	let json: Record<string, unknown> = {};
+	try {
+		json = JSON.parse(answer) as Record<string, unknown>;
+	} catch {
+		json = { text: answer.slice(0, 500) };
+	}
+	return { status: res.status, ms, json, requestBytes: Buffer.byteLength(text) };
+}
+
+export async function run(args: { records?: number }) {
+	if (!n8nInstalled()) throw new Error('n8n 2.41.1 is not installed in .cache/n8n: run scripts/n8n/install.sh');
+	const total = args.records ?? 10_000;
+	const stale = distStale();
+	if (stale) log('WARNING: dist/ is older than nodes/: n8n runs the last build (npm run build)');
+	const workflow = JSON.parse(readFileSync(path.join(ROOT, 'workflows/day66-data-sync.json'), 'utf8')) as {
+		id: string;
+	};
+	// n base keys + 2 % created in system_a = total records in the payload.
+	const n = Math.round(total / (1 + TRIPLE_SHARES.created));
+	const data = tripleDataset(n, 5);
+	let systems: StartedSystems | undefined;
+	let n8n: RunningN8n | undefined;
+	try {
+		const tPack = now();
+		const tgz = packPackage();
+		const packMs = now() - tPack;
+		systems = await startSystems();
+		const started = systems;
+		for (const name of ['system_a', 'system_b', 'system_c'] as const)
+			await reseed(started.systems[name], data.systems[name] as Rec[]);
+		n8n = await startN8n({
+			packageTgz: tgz,
+			workflows: [workflow],
+			credentials: [
+				...systemCredentials(started.systems),
+				{ id: 'dsWebhookAuth', name: 'Data sync webhook secret', type: 'httpHeaderAuth', data: { name: 'X-Sync-Secret', value: SECRET } },
+			],
+			publish: [String(workflow.id)],
+		});
+		await n8n.waitForWebhook('data-sync');
+		const payloadRecords = await readAll(started.systems.system_a);
+
+		// Warm-up: 20 keys every system already agrees on (nothing to write, the base unchanged).
+		const agreed = new Set((await readAll(started.systems.system_b)).map((r) => JSON.stringify({ ...r, version: 0, updated_at: 0 })));
+		const warm = payloadRecords.filter((r) => agreed.has(JSON.stringify({ ...r, version: 0, updated_at: 0 }))).slice(0, 20);
+		const warmRes = await sync(n8n, { source_system: 'system_a', target_systems: ['system_b', 'system_c'], sync_data: warm });
+		log(`e2e warm-up: ${warmRes.status} ${String(warmRes.json.validation_status)} in ${warmRes.ms.toFixed(0)} ms`);
+		await savedExecution(n8n, 0);
+		const before = lastExecutionId(n8n);
+
+		const body = {
+			source_system: 'system_a',
+			target_systems: ['system_b', 'system_c'],
+			sync_type: 'bidirectional',
+			sync_data: payloadRecords,
+		};
+		const res = await sync(n8n, body);
+		log(`e2e sync: HTTP ${res.status} ${String(res.json.validation_status)} in ${res.ms.toFixed(0)} ms`);
+		const exec = await savedExecution(n8n, before);
+		const executionMs = exec.stoppedAt - exec.startedAt;
+		const perNode = Object.entries(exec.runData)
+			.map(([name, runs]) => ({
+				node: name,
+				type: exec.types[name] ?? '?',
+				ours: (exec.types[name] ?? '').startsWith(PACKAGE_PREFIX),
+				ms: runs.reduce((s, r) => s + (r.executionTime ?? 0), 0),
+				start: Math.min(...runs.map((r) => r.startTime)) - exec.startedAt,
+			}))
+			.sort((a, b) => a.start - b.start);
+		const oursMs = perNode.filter((p) => p.ours).reduce((s, p) => s + p.ms, 0);
+		const nodesMs = perNode.reduce((s, p) => s + p.ms, 0);
+		const r = res.json;
+		return {
+			records: payloadRecords.length,
+			requestBytes: res.requestBytes,
+			httpStatus: res.status,
+			roundTripMs: res.ms,
+			executionId: exec.id,
+			executionStatus: exec.status,
+			executionMs,
+			perNode,
+			packageNodesMs: oursMs,
+			otherNodesMs: nodesMs - oursMs,
+			betweenNodesMs: executionMs - nodesMs,
+			packageShareOfExecution: oursMs / executionMs,
+			report: {
+				validation_status: r.validation_status,
+				records_processed: r.records_processed,
+				conflicts_detected: r.conflicts_detected,
+				conflicts_resolved: r.conflicts_resolved,
+				records_written: r.records_written,
+				failed_writes: r.failed_writes,
+				transport: r.transport,
+			},
+			setupMs: { pack: packMs, ...n8n.timings },
+			distStale: stale,
+		};
+	} finally {
+		await n8n?.stop();
+		await systems?.stop();
+	}
+}
