@@ -37,20 +37,30 @@ export interface ProfileSummary {
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** The package a file belongs to, from its last node_modules segment ("@n8n/x", "lodash"). */
+function packageOf(file: string): string | undefined {
+	const at = file.lastIndexOf('/node_modules/');
+	if (at < 0) return undefined;
+	const parts = file.slice(at + '/node_modules/'.length).split('/');
+	return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+/** This package's code: the sources here, or the built package installed into an n8n. */
+const isOurs = (file: string) =>
+	file.startsWith(`${ROOT}/nodes/`) || file.includes('/n8n-nodes-data-sync/dist/nodes/');
+
 function areaOf(url: string, fn: string): string {
 	if (!url) {
 		if (fn === '(garbage collector)') return 'GC';
 		if (fn === '(idle)' || fn === '(program)') return fn;
-		return 'V8/native';
+		return 'V8/native (builtins, JSON, isolated-vm calls ...)';
 	}
 	const file = url.replace(/^file:\/\//, '');
-	if (file.includes('/node_modules/n8n-core/')) return 'n8n-core';
-	if (file.includes('/node_modules/n8n-workflow/')) return 'n8n-workflow';
-	if (file.includes('/node_modules/n8n-nodes-base/')) return 'n8n-nodes-base';
-	if (file.includes('/node_modules/lodash')) return 'lodash';
-	if (file.includes('/node_modules/')) return `other node_modules (${file.split('/node_modules/').pop()!.split('/')[0]})`;
+	if (isOurs(file)) return 'this package (nodes/)';
 	if (file.startsWith('node:')) return 'Node internals';
-	if (file.startsWith(`${ROOT}/nodes/`)) return 'this package (nodes/)';
+	const pkg = packageOf(file);
+	if (pkg === 'lodash' || pkg?.startsWith('lodash.')) return 'lodash';
+	if (pkg) return pkg;
 	if (file.startsWith(`${ROOT}/`)) return `repo ${path.relative(ROOT, file).split('/')[0]}/`;
 	return 'other';
 }
@@ -61,7 +71,11 @@ function areaOf(url: string, fn: string): string {
  */
 const short = (url: string, line: number, column = 0) => {
 	const file = url.replace(/^file:\/\//, '');
-	const rel = file.startsWith(ROOT) ? path.relative(ROOT, file) : file.split('/node_modules/').pop()!;
+	const rel = file.includes('/node_modules/')
+		? file.slice(file.lastIndexOf('/node_modules/') + '/node_modules/'.length)
+		: file.startsWith(ROOT)
+			? path.relative(ROOT, file)
+			: file;
 	if (file.endsWith('.ts')) {
 		try {
 			const entry = findSourceMap(file)?.findEntry(line, column) as { originalLine?: number } | undefined;
@@ -106,7 +120,7 @@ export function summarize(file: string, top = 15): ProfileSummary {
 		const seen = new Set<string>();
 		for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
 			const { functionName, url, lineNumber, columnNumber } = byId.get(cur)!.callFrame;
-			if (!url.includes(`${ROOT}/nodes/`)) continue;
+			if (!isOurs(url.replace(/^file:\/\//, ''))) continue;
 			const key = `${functionName}@${url}:${lineNumber}:${columnNumber}`;
 			if (seen.has(key)) continue;
 			seen.add(key);

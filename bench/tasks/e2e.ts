@@ -10,7 +10,7 @@
  * payload; system_b / system_c hold 9,804 of those keys, 10 % changed on one system, 2 % changed
  * on two (conflicts), 1 % tombstoned on one, 2 % only in system_a.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
@@ -20,6 +20,7 @@ import { n8nInstalled, packPackage, startN8n, type RunningN8n } from '../../test
 import { startSystems, type RunningSystem, type StartedSystems } from '../../test/systems/helpers.ts';
 import { tripleDataset, TRIPLE_SHARES, type Rec } from '../lib/data.ts';
 import { log, now } from '../lib/measure.ts';
+import { summarize, type ProfileSummary } from '../lib/profile.ts';
 import { ROOT } from '../lib/nodes.ts';
 import { readAll, reseed } from '../lib/sync.ts';
 
@@ -132,6 +133,64 @@ function lastExecutionId(n8n: RunningN8n): number {
 	}
 }
 
+/** The pid of this server's main `n8n start` process (its cwd is the server's user folder). */
+function n8nPid(userFolder: string): number | undefined {
+	for (const entry of readdirSync('/proc')) {
+		if (!/^\d+$/.test(entry)) continue;
+		try {
+			if (readlinkSync(`/proc/${entry}/cwd`) !== userFolder) continue;
+			const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+			if (cmd.some((a) => a.endsWith('/n8n/bin/n8n')) && cmd.includes('start')) return Number(entry);
+		} catch {
+			// gone, or not ours to read
+		}
+	}
+	return undefined;
+}
+
+/**
+ * Samples the n8n server's CPU through the V8 inspector until `until` settles: SIGUSR1 opens the
+ * inspector (n8n prints its address), the Profiler domain does the rest. Best effort: undefined
+ * when the inspector cannot be opened (another process holds port 9229, no /proc ...).
+ */
+async function profileN8n(n8n: RunningN8n, until: Promise<unknown>, file: string): Promise<ProfileSummary | undefined> {
+	const pid = n8nPid(n8n.userFolder);
+	if (!pid) return undefined;
+	const logStart = n8n.logs().length;
+	process.kill(pid, 'SIGUSR1');
+	let url: string | undefined;
+	for (let i = 0; i < 50 && !url; i++) {
+		await new Promise((r) => setTimeout(r, 100));
+		url = /Debugger listening on (ws:\/\/\S+)/.exec(n8n.logs().slice(logStart))?.[1];
+	}
+	if (!url) return undefined;
+	const ws = new WebSocket(url);
+	await new Promise((resolve, reject) => {
+		ws.onopen = resolve;
+		ws.onerror = reject;
+	});
+	let id = 0;
+	const pending = new Map<number, (result: unknown) => void>();
+	ws.onmessage = (event) => {
+		const m = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+		if (m.id !== undefined) pending.get(m.id)?.(m.result);
+	};
+	const call = (method: string, params: object = {}) =>
+		new Promise<unknown>((resolve) => {
+			pending.set(++id, resolve);
+			ws.send(JSON.stringify({ id, method, params }));
+		});
+	await call('Profiler.enable');
+	await call('Profiler.setSamplingInterval', { interval: 1000 });
+	await call('Profiler.start');
+	await until.catch(() => undefined);
+	const { profile } = (await call('Profiler.stop')) as { profile: unknown };
+	ws.close();
+	mkdirSync(path.dirname(file), { recursive: true });
+	writeFileSync(file, JSON.stringify(profile));
+	return summarize(file);
+}
+
 /** POSTs to the webhook and waits as long as n8n takes (fetch gives up after 300 s). */
 async function sync(n8n: RunningN8n, body: unknown) {
 	const text = JSON.stringify(body);
@@ -156,7 +215,7 @@ async function sync(n8n: RunningN8n, body: unknown) {
 	return { status: res.status, ms, json, requestBytes: Buffer.byteLength(text) };
 }
 
-export async function run(args: { records?: number }) {
+export async function run(args: { records?: number; maxSyncMs?: number }) {
 	if (!n8nInstalled()) throw new Error('n8n 2.41.1 is not installed in .cache/n8n: run scripts/n8n/install.sh');
 	const total = args.records ?? 10_000;
 	const stale = distStale();
@@ -190,8 +249,10 @@ export async function run(args: { records?: number }) {
 		const payloadRecords = await readAll(started.systems.system_a);
 
 		// Warm-up: 20 keys every system already agrees on (nothing to write, the base unchanged).
-		const agreed = new Set((await readAll(started.systems.system_b)).map((r) => JSON.stringify({ ...r, version: 0, updated_at: 0 })));
-		const warm = payloadRecords.filter((r) => agreed.has(JSON.stringify({ ...r, version: 0, updated_at: 0 }))).slice(0, 20);
+		const same = (r: Rec) => JSON.stringify({ ...r, version: 0, updated_at: 0 });
+		const inB = new Set((await readAll(started.systems.system_b)).map(same));
+		const inC = new Set((await readAll(started.systems.system_c)).map(same));
+		const warm = payloadRecords.filter((r) => inB.has(same(r)) && inC.has(same(r))).slice(0, 20);
 		const warmRes = await sync(n8n, { source_system: 'system_a', target_systems: ['system_b', 'system_c'], sync_data: warm });
 		log(`e2e warm-up: ${warmRes.status} ${String(warmRes.json.validation_status)} in ${warmRes.ms.toFixed(0)} ms`);
 		await savedExecution(n8n, 0);
@@ -203,7 +264,32 @@ export async function run(args: { records?: number }) {
 			sync_type: 'bidirectional',
 			sync_data: payloadRecords,
 		};
-		const res = await sync(n8n, body);
+		// The sync, sampled by the V8 profiler inside n8n while it runs, and given at most
+		// maxSyncMs: past it the server is stopped and the profile says where the time went.
+		const maxSyncMs = args.maxSyncMs ?? 300_000;
+		const request = sync(n8n, body);
+		let timer: NodeJS.Timeout | undefined;
+		const capped = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), maxSyncMs)));
+		const done = Promise.race([request, capped]);
+		const profileFile = path.join(process.env.BENCH_PROFILE_DIR || path.join(ROOT, 'bench/profiles'), `n8n-sync-${total}.cpuprofile`);
+		const n8nProfile = await profileN8n(n8n, done, profileFile).catch(() => undefined);
+		const first = await done;
+		clearTimeout(timer);
+		if (first === 'timeout') {
+			log(`e2e sync: no answer after ${maxSyncMs / 1000} s: stopping n8n`);
+			await n8n.stop();
+			await request.catch(() => undefined);
+			return {
+				records: payloadRecords.length,
+				requestBytes: Buffer.byteLength(JSON.stringify(body)),
+				timedOut: true,
+				maxSyncMs,
+				n8nProfile,
+				setupMs: { pack: packMs, ...n8n.timings },
+				distStale: stale,
+			};
+		}
+		const res = first;
 		log(`e2e sync: HTTP ${res.status} ${String(res.json.validation_status)} in ${res.ms.toFixed(0)} ms`);
 		const exec = await savedExecution(n8n, before);
 		const executionMs = exec.stoppedAt - exec.startedAt;
@@ -241,6 +327,7 @@ export async function run(args: { records?: number }) {
 				failed_writes: r.failed_writes,
 				transport: r.transport,
 			},
+			n8nProfile,
 			setupMs: { pack: packMs, ...n8n.timings },
 			distStale: stale,
 		};

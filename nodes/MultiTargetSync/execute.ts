@@ -169,24 +169,8 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	}
 
 	const allWrites = planned.flatMap((p) => p.writes);
-	if (action === 'write') massDeleteGuard(this, planned, options);
-	if (action === 'planOnly') {
-		for (const p of planned) {
-			for (const w of p.writes) {
-				// One item per write, for other nodes to perform: `target` routes it, `record` is the row.
-				results.push({
-					json: {
-						...resultFields(p),
-						target: w.system,
-						...w,
-						outcome: 'planned',
-					} as unknown as IDataObject,
-					pairedItem: { item: p.itemIndex },
-				});
-			}
-		}
-		return [results, failed, conflicts];
-	}
+	// Plan-only writes are done by other nodes, but the guard holds for them just the same.
+	if (action !== 'dryRun') massDeleteGuard(this, planned, options);
 
 	const stats = newStats();
 	const outcomes = new Map<PlannedWrite, WriteOutcome>();
@@ -255,15 +239,13 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 				expectedFingerprint: w.expectedFingerprint,
 			};
 			if (!o) {
-				results.push({
-					json: {
-						...common,
-						outcome: 'planned',
-						action: `would ${w.op}`,
-						dryRun: true,
-					} as IDataObject,
-					pairedItem: { item: p.itemIndex },
-				});
+				// Plan only: one item per write for other nodes to perform (`target` routes it,
+				// `record` is the row). Dry run: the same, marked as not to be written.
+				const json =
+					action === 'planOnly'
+						? { ...common, target: w.system, ...w, outcome: 'planned', action: w.op }
+						: { ...common, outcome: 'planned', action: `would ${w.op}`, dryRun: true };
+				results.push({ json: json as unknown as IDataObject, pairedItem: { item: p.itemIndex } });
 				continue;
 			}
 			const json = {

@@ -104,6 +104,8 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 		if (outcome === 'written') sync.written++;
 		else if (outcome === 'unchanged') sync.unchanged++;
 		else if (outcome === 'skipped') sync.skipped++;
+		// Plan-only writes, done by other nodes; a dry run's plan is not a write.
+		else if (outcome === 'planned' && json.dryRun !== true) sync.planned++;
 		else if (outcome === 'failed') {
 			sync.failed++;
 			failures.push({
@@ -336,7 +338,7 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 		records_processed: keysChecked,
 		conflicts_detected: conflictsDetected,
 		conflicts_resolved: conflictsResolved,
-		records_written: sync.written,
+		records_written: sync.written + sync.planned,
 		failed_writes: sync.failed,
 		validation_status: status,
 		timestamp: new Date(finished).toISOString(),

@@ -561,20 +561,14 @@ describeE2e('the database sync workflow in a real n8n (PostgreSQL, MariaDB, syst
 		await demo('DELETE', '/records/c7');
 	}, 120_000);
 
-	// Known gap, reported: a key every system already agreed on at the first sync never reaches
-	// Sync Validate in plan-only mode (Multi Target Sync emits writes only), so the base never
-	// learns it and a later row delete of it reads as "missing": the row is recreated. Flip this
-	// to `it` once plan-only also hands the unchanged keys to Sync Validate.
-	it.failing(
-		'a row deleted in Postgres that was in sync from the start propagates too',
-		async () => {
-			psql(`DELETE FROM ${PG_TABLE} WHERE id = 'c2'`);
-			const res = await sync('deleteInSyncKey');
-			expect(res).toMatchObject({ status: 200, body: { validation_status: 'passed' } });
-			expect(pgRows().find((r) => r.id === 'c2')).toBeUndefined();
-			expect(mariadbRows().find((r) => r.id === 'c2')).toBeUndefined();
-			expect((await demoRecords()).find((r) => r.id === 'c2')).toMatchObject({ _deleted: true });
-		},
-		120_000,
-	);
+	// Keys every system already agreed on reach Sync Validate in plan-only mode too, so the base
+	// learns them and a later row delete is a delete, not a missing row to recreate.
+	it('a row deleted in Postgres that was in sync from the start propagates too', async () => {
+		psql(`DELETE FROM ${PG_TABLE} WHERE id = 'c2'`);
+		const res = await sync('deleteInSyncKey');
+		expect(res).toMatchObject({ status: 200, body: { validation_status: 'passed' } });
+		expect(pgRows().find((r) => r.id === 'c2')).toBeUndefined();
+		expect(mariadbRows().find((r) => r.id === 'c2')).toBeUndefined();
+		expect((await demoRecords()).find((r) => r.id === 'c2')).toMatchObject({ _deleted: true });
+	}, 120_000);
 });
