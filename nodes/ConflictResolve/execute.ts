@@ -17,7 +17,7 @@ import {
 	type SecondaryRule,
 	type Strategy,
 } from '../shared/engine';
-import { splitList } from '../shared/params';
+import { perRunParameter, splitList } from '../shared/params';
 
 const REQUIRED_FIELDS = [
 	'key',
@@ -50,25 +50,25 @@ function oneOf<T extends string>(
 	);
 }
 
-function readOptions(ctx: IExecuteFunctions, i: number): ResolveOptions {
-	const rules =
-		(ctx.getNodeParameter('fieldRules.rule', i, []) as Array<{ field: string; rule: string }>) ??
-		[];
+type Reader = (itemIndex: number) => unknown;
+interface Readers {
+	strategy: Reader;
+	secondary: Reader;
+	priority: Reader;
+	rules: Reader;
+}
+
+function readOptions(ctx: IExecuteFunctions, i: number, read: Readers): ResolveOptions {
+	const rules = (read.rules(i) as Array<{ field: string; rule: string }>) ?? [];
 	const fieldRules: Record<string, FieldRule> = {};
 	for (const { field, rule } of rules) {
 		if (!field?.trim()) continue;
 		fieldRules[field.trim()] = oneOf(ctx, rule, FIELD_RULES, `field rule for "${field}"`, i);
 	}
 	return {
-		strategy: oneOf<Strategy>(ctx, ctx.getNodeParameter('strategy', i), STRATEGIES, 'strategy', i),
-		secondary: oneOf<SecondaryRule>(
-			ctx,
-			ctx.getNodeParameter('secondaryRule', i, 'lastWriterWins'),
-			SECONDARY_RULES,
-			'secondaryRule',
-			i,
-		),
-		priority: splitList(ctx.getNodeParameter('priority', i, '')),
+		strategy: oneOf<Strategy>(ctx, read.strategy(i), STRATEGIES, 'strategy', i),
+		secondary: oneOf<SecondaryRule>(ctx, read.secondary(i), SECONDARY_RULES, 'secondaryRule', i),
+		priority: splitList(read.priority(i)),
 		fieldRules,
 	};
 }
@@ -99,6 +99,12 @@ const CLEAN_CHANGE_OPTIONS: ResolveOptions = {
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const resolved: INodeExecutionData[] = [];
 	const review: INodeExecutionData[] = [];
+	const read: Readers = {
+		strategy: perRunParameter(this, 'strategy', 'lastWriterWins'),
+		secondary: perRunParameter(this, 'secondaryRule', 'lastWriterWins'),
+		priority: perRunParameter(this, 'priority', ''),
+		rules: perRunParameter(this, 'fieldRules.rule', []),
+	};
 	// Input 1: conflicts; input 2 (optional): clean changes, so one run sees the whole sync.
 	const inputs = [this.getInputData(0) ?? [], this.getInputData(1) ?? []];
 	for (const [input, items] of inputs.entries()) {
@@ -109,7 +115,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				const checked = asCheckedKey(this, items[i].json, i);
 				// Parameters (and their expressions) are read per conflict item, on the first input.
 				const options =
-					checked.kind === 'conflict' && input === 0 ? readOptions(this, i) : CLEAN_CHANGE_OPTIONS;
+					checked.kind === 'conflict' && input === 0
+						? readOptions(this, i, read)
+						: CLEAN_CHANGE_OPTIONS;
 				if (checked.kind === 'conflict' && input !== 0) {
 					throw new NodeOperationError(
 						this.getNode(),

@@ -14,7 +14,7 @@ import {
 	type SyncMode,
 } from '../shared/engine';
 import { withNodeLevelErrors } from '../shared/errors';
-import { splitList } from '../shared/params';
+import { perRunParameter, splitList } from '../shared/params';
 import { writeRecords, type WriteOutcome } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
 import { DEFAULT_RETRY, newStats, type RetryPolicy } from '../shared/transport';
@@ -32,8 +32,9 @@ const SYNC_TYPES: Record<string, SyncMode> = {
 export function readSyncType(
 	ctx: IExecuteFunctions,
 	i: number,
+	read: (itemIndex: number) => unknown,
 ): { syncType: string; mode: SyncMode } {
-	const raw = ctx.getNodeParameter('syncType', i, 'bidirectional');
+	const raw = read(i);
 	const syncType = typeof raw === 'string' && raw.trim() ? raw.trim() : 'bidirectional';
 	const mode = SYNC_TYPES[syncType.toLowerCase()];
 	if (!mode) {
@@ -139,11 +140,14 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const failed: INodeExecutionData[] = [];
 	const conflicts: INodeExecutionData[] = [];
 	const planned: Planned[] = [];
+	// Usually one value per run (from the payload): evaluated once, not once per record.
+	const readType = perRunParameter(this, 'syncType', 'bidirectional');
+	const readTargets = perRunParameter(this, 'targetSystems', '');
 	for (let i = 0; i < items.length; i++) {
 		try {
 			const input = asResolvedKey(this, items[i].json, i);
-			const { syncType, mode } = readSyncType(this, i);
-			const targets = splitList(this.getNodeParameter('targetSystems', i, ''));
+			const { syncType, mode } = readSyncType(this, i, readType);
+			const targets = splitList(readTargets(i));
 			if (targets.length === 0) {
 				throw new NodeOperationError(this.getNode(), `Item ${i}: no target systems`, {
 					itemIndex: i,

@@ -42,3 +42,22 @@ export function getPath(value: unknown, path: string): unknown {
 export function baseSlot(syncName: string): string {
 	return `dataSync:${syncName}`;
 }
+
+// An expression that reads the current item (or its pairing) can differ per item; any other
+// (a literal, or `$('Webhook').first()...`) is the same for every item of the run.
+const ITEM_DEPENDENT = /\$json|\$binary|\$itemIndex|\$input\.item|\.item\b|\$item\(|\$node\[/;
+
+/**
+ * A parameter read per item, but evaluated once per run when it cannot differ between items:
+ * an expression over a large webhook payload then costs one evaluation, not one per record.
+ */
+export function perRunParameter(ctx: IExecuteFunctions, name: string, fallback: unknown) {
+	const raw = ctx.getNodeParameter(name, 0, fallback, { rawExpressions: true });
+	const perItem = typeof raw === 'string' && raw.startsWith('=') && ITEM_DEPENDENT.test(raw);
+	let once: { value: unknown } | undefined;
+	return (itemIndex: number): unknown => {
+		if (perItem) return ctx.getNodeParameter(name, itemIndex, fallback);
+		once ??= { value: ctx.getNodeParameter(name, 0, fallback) };
+		return once.value;
+	};
+}
