@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 import { readTimestamp } from './time';
 
@@ -10,7 +10,17 @@ export type RecordData = Record<string, unknown>;
 const ZONED_TIMESTAMP =
 	/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
 function canonicalTimestamp(value: string): string {
+	// Cheap pre-check: only "dddd-dd-dd..." can be a timestamp; most strings stop here.
+	if (
+		value.length < 16 ||
+		value.charCodeAt(4) !== 45 ||
+		value.charCodeAt(7) !== 45 ||
+		!isDigit(value.charCodeAt(0))
+	)
+		return value;
 	if (!ZONED_TIMESTAMP.test(value)) return value;
 	// The strict parser: an impossible date ("2024-02-30") stays text, never rolls over.
 	const { ms } = readTimestamp(value);
@@ -55,15 +65,44 @@ export function canonicalJson(value: unknown, depth = 0): string {
 	return canonicalObject(value as RecordData, undefined, depth + 1);
 }
 
-function canonicalObject(value: RecordData, skip?: ReadonlySet<string>, depth = 0): string {
-	const fields = Object.keys(value)
-		// null and absent are the same data: one system's NULL column is another's missing field.
-		.filter((f) => value[f] !== undefined && value[f] !== null && !(skip && skip.has(f)))
-		.sort();
+interface Shape {
+	/** Compared fields, sorted. */
+	fields: string[];
+	/** Their names as JSON text. */
+	names: string[];
+}
+const NO_SKIP: ReadonlySet<string> = new Set();
+/** Shapes by ignored-field set, then by the record's field names in order (bounded). */
+const shapes = new WeakMap<ReadonlySet<string>, Map<string, Shape>>();
+const MAX_SHAPES = 1000;
+
+/** Records of one system mostly share one shape: sort and quote their field names once. */
+function shapeOf(value: RecordData, skip: ReadonlySet<string>): Shape {
+	const keys = Object.keys(value);
+	let cache = shapes.get(skip);
+	if (!cache) shapes.set(skip, (cache = new Map()));
+	const id = keys.join('\u0000');
+	let shape = cache.get(id);
+	if (!shape) {
+		const fields = keys.filter((f) => !skip.has(f)).sort();
+		shape = { fields, names: fields.map((f) => JSON.stringify(f)) };
+		if (cache.size < MAX_SHAPES) cache.set(id, shape);
+	}
+	return shape;
+}
+
+function canonicalObject(
+	value: RecordData,
+	skip: ReadonlySet<string> = NO_SKIP,
+	depth = 0,
+): string {
+	const { fields, names } = shapeOf(value, skip);
 	let out = '{';
 	for (let i = 0; i < fields.length; i++) {
-		if (i > 0) out += ',';
-		out += `${JSON.stringify(fields[i])}:${canonicalJson(value[fields[i]], depth)}`;
+		const v = value[fields[i]];
+		// null and absent are the same data: one system's NULL column is another's missing field.
+		if (v === undefined || v === null) continue;
+		out += `${out.length > 1 ? ',' : ''}${names[i]}:${canonicalJson(v, depth)}`;
 	}
 	return `${out}}`;
 }
@@ -77,7 +116,10 @@ export function canonicalRecord(record: RecordData, ignored: ReadonlySet<string>
 export const DELETED_FINGERPRINT = 'deleted';
 
 export function hashText(text: string): string {
-	return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+	// One-shot hash (Node >= 20.12): no Hash object per record.
+	return typeof hash === 'function'
+		? hash('sha256', text, 'base64url').slice(0, 22)
+		: createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
 export function fingerprint(record: RecordData, ignored: ReadonlySet<string>): string {

@@ -36,6 +36,8 @@ export interface CheckOptions {
 	ignored: ReadonlySet<string>;
 	/** With a base, a key absent from a system that the base knows counts as deleted there. */
 	missingMeansDeleted?: boolean;
+	/** Keep the checks of in-sync keys in `keys` (default true); false: count them only. */
+	keepInSync?: boolean;
 }
 
 export interface CheckCounts {
@@ -164,23 +166,24 @@ function classify(
 	};
 	const candidates: string[] = [];
 	const candidateFps = new Set<string>();
-	const held = new Map<string, string | undefined>();
-	for (const system of systems) {
+	// What each system holds (by position in `systems`): a fingerprint, DELETED or undefined.
+	const held: Array<string | undefined> = new Array(systems.length);
+	for (let i = 0; i < systems.length; i++) {
+		const system = systems[i];
 		const record = system.records.get(key);
 		const state = stateOf(record, entry, watermark, options.missingMeansDeleted ?? false);
 		check.states[system.name] = state;
 		check.records[system.name] = record;
 		const fp = heldFingerprint(record, state);
-		held.set(system.name, fp);
+		held[i] = fp;
 		if (CHANGE_STATES.has(state)) {
 			candidates.push(system.name);
 			candidateFps.add(fp!);
 		}
 	}
 	const source = systems[0].name;
-	const holders = [...held].filter(([, fp]) => fp !== undefined);
 	const everyoneHolds = (fp: string) =>
-		[...held.values()].every((h) => h === fp || (fp === DELETED_FINGERPRINT && h === undefined));
+		held.every((h) => h === fp || (fp === DELETED_FINGERPRINT && h === undefined));
 
 	if (candidateFps.size >= 2) {
 		check.kind = 'conflict';
@@ -204,6 +207,9 @@ function classify(
 			check.reason = `only ${candidates.join(', ')} changed it`;
 		}
 	} else {
+		const holders = held.flatMap((fp, i) =>
+			fp === undefined ? [] : [[systems[i].name, fp] as const],
+		);
 		const distinct = new Set(holders.map(([, fp]) => fp));
 		if (distinct.size >= 2) {
 			check.kind = 'conflict';
@@ -211,7 +217,7 @@ function classify(
 			check.reason = 'systems hold different data, yet none changed it since the watermark';
 		} else if (distinct.size === 1 && !everyoneHolds([...distinct][0]!)) {
 			check.kind = 'change';
-			check.proposedFrom = held.get(source) !== undefined ? source : holders[0][0];
+			check.proposedFrom = held[0] !== undefined ? source : holders[0][0];
 			check.reason = 'unchanged where it exists, missing elsewhere';
 		} else {
 			check.reason = 'every system already holds the same data';
@@ -253,9 +259,10 @@ export function checkConflicts(options: CheckOptions): CheckResult {
 		),
 	};
 	const result: KeyCheck[] = [];
+	const keepInSync = options.keepInSync !== false;
 	for (const key of keys) {
 		const check = classify(key, systems, base, watermark, options);
-		result.push(check);
+		if (check.kind !== 'in_sync' || keepInSync) result.push(check);
 		counts.keys++;
 		counts.basis[check.basis]++;
 		if (check.kind === 'conflict') {

@@ -1,6 +1,5 @@
 import { DELETED_FINGERPRINT, readFingerprint, type RecordData } from './canonical';
 
-const UNSAFE_FIELDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 import { SyncInputError } from './errors';
 import { readTimestamp } from './time';
 
@@ -122,7 +121,13 @@ export function indexRecords(
 		}
 		const record = data as RecordData;
 		// Field names that would reach an object's prototype when a record is rebuilt are refused.
-		const unsafe = Object.keys(record).find((f) => UNSAFE_FIELDS.has(f));
+		const unsafe = Object.hasOwn(record, '__proto__')
+			? '__proto__'
+			: Object.hasOwn(record, 'constructor')
+				? 'constructor'
+				: Object.hasOwn(record, 'prototype')
+					? 'prototype'
+					: undefined;
 		if (unsafe !== undefined) {
 			fail(i, unsafe, `field name "${unsafe}" is not allowed in a record`);
 			continue;

@@ -2,6 +2,28 @@ import type { KeyCheck } from './check';
 import type { CheckedKey } from './resolve';
 import { isoOrNull } from './time';
 
+/**
+ * A copy that shares nothing with its source: a shallow copy where every value is a string,
+ * finite number, boolean or null (most records: several times cheaper than a JSON round trip),
+ * else the JSON round trip.
+ */
+function copyJson(value: object): unknown {
+	let flat = true;
+	for (const k in value) {
+		const v = (value as Record<string, unknown>)[k];
+		const t = typeof v;
+		if (
+			!(v === null || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(v)))
+		) {
+			flat = false;
+			break;
+		}
+	}
+	return flat && Object.getPrototypeOf(value) === Object.prototype
+		? { ...value }
+		: JSON.parse(JSON.stringify(value));
+}
+
 /** The plain-JSON form of a classified key that ConflictCheck emits and ConflictResolve reads. */
 export function toCheckedKey(
 	check: KeyCheck,
@@ -15,7 +37,7 @@ export function toCheckedKey(
 	const deleted: CheckedKey['deleted'] = {};
 	for (const s of systems) {
 		const r = check.records[s];
-		records[s] = r ? (JSON.parse(JSON.stringify(r.data)) as CheckedKey['records'][string]) : null;
+		records[s] = r ? (copyJson(r.data) as CheckedKey['records'][string]) : null;
 		updatedAt[s] = isoOrNull(r?.updatedAt);
 		deleted[s] = r?.deleted ?? false;
 	}
@@ -36,7 +58,7 @@ export function toCheckedKey(
 		),
 		...(check.proposedFrom ? { proposedFrom: check.proposedFrom } : {}),
 		reason: check.reason,
-		base: check.baseEntry ? JSON.parse(JSON.stringify(check.baseEntry)) : null,
+		base: check.baseEntry ? (copyJson(check.baseEntry) as CheckedKey['base']) : null,
 		ignoredFields: [...ignoredFields],
 		...(fields.keyFields ? { keyFields: [...fields.keyFields] } : {}),
 		...(fields.versionField ? { versionField: fields.versionField } : {}),
