@@ -29,12 +29,18 @@ demo)
 	bash scripts/n8n/install.sh
 	node --disable-warning=ExperimentalWarning scripts/demo.ts "${@:2}"
 	;;
+bench)
+	# Figures and ratios, printed; no timed assertions anywhere (see bench/README.md).
+	npm run build --silent
+	bash scripts/n8n/install.sh
+	node bench/run.js "${@:2}"
+	;;
 systems)
 	# The three demo systems on 127.0.0.1:5701-5703, seeded with conflicting customers.
 	exec node --disable-warning=ExperimentalWarning demo/systems/start.ts --seed-demo "${@:2}"
 	;;
 *)
-	echo "usage: scripts/run.sh test|demo|systems" >&2
+	echo "usage: scripts/run.sh test|demo|bench|systems" >&2
 	exit 2
 	;;
 esac

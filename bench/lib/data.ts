@@ -202,7 +202,11 @@ export function tripleDataset(n: number, seed = 66): TripleDataset {
 			rb = restamp(edit(r, rnd, 'b', sameField ? 'city' : 'phone'), rnd, true);
 			counts.conflicting++;
 		} else if (u < deletedEnd) {
-			const tomb = { ...restamp(r, rnd, true), _deleted: true, deleted_at: iso(WATERMARK_MS + DAY) };
+			const tomb = {
+				...restamp(r, rnd, true),
+				_deleted: true,
+				deleted_at: iso(WATERMARK_MS + DAY),
+			};
 			if (i % 3 === 0) ra = tomb;
 			else if (i % 3 === 1) rb = tomb;
 			else rc = tomb;

@@ -70,7 +70,9 @@ class BenchRecords implements INodeType {
 /** n8n's Compare Datasets, as the installed n8n 2.41.1 ships it. */
 export function compareDatasetsType(): INodeType {
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const mod = require(path.join(N8N_NODES_BASE, 'dist/nodes/CompareDatasets/CompareDatasets.node.js')) as {
+	const mod = require(
+		path.join(N8N_NODES_BASE, 'dist/nodes/CompareDatasets/CompareDatasets.node.js'),
+	) as {
 		CompareDatasets: new () => INodeType;
 	};
 	return new mod.CompareDatasets();
@@ -102,11 +104,19 @@ export const credentialTypes = [
 export const SLOTS = ['dataSyncSystemApi', 'dataSyncSystem2Api', 'dataSyncSystem3Api'];
 
 /** A demo system's credential data as a user enters it; baseUrl may point at a proxy. */
-export function credentialFor(system: RunningSystem, baseUrl = system.url): ICredentialDataDecryptedObject {
+export function credentialFor(
+	system: RunningSystem,
+	baseUrl = system.url,
+): ICredentialDataDecryptedObject {
 	const base = { systemName: system.name, baseUrl };
 	const auth = system.auth;
 	if (auth.type === 'apiKey')
-		return { ...base, authType: 'apiKey', apiKeyHeader: auth.header ?? 'X-API-Key', apiKey: auth.value };
+		return {
+			...base,
+			authType: 'apiKey',
+			headerName: auth.header ?? 'X-API-Key',
+			apiKey: auth.value,
+		};
 	if (auth.type === 'bearer') return { ...base, authType: 'bearer', token: auth.token };
 	if (auth.type === 'basic')
 		return { ...base, authType: 'basic', username: auth.username, password: auth.password };
@@ -119,6 +129,9 @@ export function slotRefs(names: string[]): INode['credentials'] {
 }
 
 /** Wall time of one node's run as n8n records it (task data), in ms. */
-export function nodeTime(runData: Record<string, Array<{ executionTime?: number }>>, name: string): number {
+export function nodeTime(
+	runData: Record<string, Array<{ executionTime?: number }>>,
+	name: string,
+): number {
 	return runData[name]?.[0]?.executionTime ?? NaN;
 }

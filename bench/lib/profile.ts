@@ -33,6 +33,9 @@ export interface ProfileSummary {
 	topSelf: Array<{ fn: string; where: string; ms: number; share: number }>;
 	/** Inclusive time of functions in this package's code (nodes/), largest first. */
 	topInclusiveOurs: Array<{ fn: string; where: string; ms: number; share: number }>;
+	/** Samples with this package's code anywhere on the stack (what it runs, n8n helpers included). */
+	oursInclusiveMs: number;
+	idleMs: number;
 }
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -78,8 +81,11 @@ const short = (url: string, line: number, column = 0) => {
 			: file;
 	if (file.endsWith('.ts')) {
 		try {
-			const entry = findSourceMap(file)?.findEntry(line, column) as { originalLine?: number } | undefined;
-			if (entry && typeof entry.originalLine === 'number') return `${rel}:${entry.originalLine + 1}`;
+			const entry = findSourceMap(file)?.findEntry(line, column) as
+				| { originalLine?: number }
+				| undefined;
+			if (entry && typeof entry.originalLine === 'number')
+				return `${rel}:${entry.originalLine + 1}`;
 		} catch {
 			// no map: the transpiled line
 		}
@@ -116,11 +122,14 @@ export function summarize(file: string, top = 15): ProfileSummary {
 	const parent = new Map<number, number>();
 	for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 	const inclusive = new Map<string, { fn: string; where: string; ms: number }>();
+	let oursInclusiveMs = 0;
 	for (const [id, ms] of self) {
 		const seen = new Set<string>();
+		let underOurs = false;
 		for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
 			const { functionName, url, lineNumber, columnNumber } = byId.get(cur)!.callFrame;
 			if (!isOurs(url.replace(/^file:\/\//, ''))) continue;
+			underOurs = true;
 			const key = `${functionName}@${url}:${lineNumber}:${columnNumber}`;
 			if (seen.has(key)) continue;
 			seen.add(key);
@@ -132,11 +141,14 @@ export function summarize(file: string, top = 15): ProfileSummary {
 			e.ms += ms;
 			inclusive.set(key, e);
 		}
+		if (underOurs) oursInclusiveMs += ms;
 	}
 	const share = (ms: number) => ms / totalMs;
 	return {
 		file,
 		totalMs,
+		oursInclusiveMs,
+		idleMs: areas.get('(idle)') ?? 0,
 		byArea: [...areas]
 			.map(([area, ms]) => ({ area, ms, share: share(ms) }))
 			.sort((a, b) => b.ms - a.ms),

@@ -99,7 +99,11 @@ export function resolvedItems(
 }
 
 /** Runs tasks with at most `limit` in flight (the same scheduling as the nodes' transport). */
-export async function mapLimit<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+	items: T[],
+	limit: number,
+	task: (item: T) => Promise<R>,
+): Promise<R[]> {
 	const results = new Array<R>(items.length);
 	let next = 0;
 	const worker = async () => {

@@ -124,7 +124,12 @@ export async function run(args: { tool: Tool; size: number; warmup?: number }) {
 	// Warm the JIT and n8n's lazy paths on a small dataset first, as a long-running n8n is.
 	if (args.warmup) await once(args.tool, args.warmup, 'warmup', false);
 	gc();
-	const { data, result, groups, wallMs, cpuMs, rssBefore, profile } = await once(args.tool, args.size, 'main', true);
+	const { data, result, groups, wallMs, cpuMs, rssBefore, profile } = await once(
+		args.tool,
+		args.size,
+		'main',
+		true,
+	);
 	const peak = maxRssMb();
 	const nodeMs = nodeTime(result.runData, UNDER_TEST);
 	const check = (name: keyof Groups) => ({
@@ -143,9 +148,16 @@ export async function run(args: { tool: Tool; size: number; warmup?: number }) {
 		peakRssMb: peak,
 		peakOverBeforeMb: peak - rssBefore,
 		heapAfterMb: heapMb(),
-		groups: { same: check('same'), different: check('different'), onlyA: check('onlyA'), onlyB: check('onlyB') },
+		groups: {
+			same: check('same'),
+			different: check('different'),
+			onlyA: check('onlyA'),
+			onlyB: check('onlyB'),
+		},
 		...(profile ? { profile } : {}),
 	};
-	log(`${args.tool} ${args.size}: node ${nodeMs} ms, wall ${wallMs.toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MB`);
+	log(
+		`${args.tool} ${args.size}: node ${nodeMs} ms, wall ${wallMs.toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MB`,
+	);
 	return out;
 }

@@ -10,14 +10,26 @@
  * payload; system_b / system_c hold 9,804 of those keys, 10 % changed on one system, 2 % changed
  * on two (conflicts), 1 % tombstoned on one, 2 % only in system_a.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	readlinkSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 import axios from 'axios';
 
 import { n8nInstalled, packPackage, startN8n, type RunningN8n } from '../../test/e2e/n8n.ts';
-import { startSystems, type RunningSystem, type StartedSystems } from '../../test/systems/helpers.ts';
+import {
+	startSystems,
+	type RunningSystem,
+	type StartedSystems,
+} from '../../test/systems/helpers.ts';
 import { tripleDataset, TRIPLE_SHARES, type Rec } from '../lib/data.ts';
 import { log, now } from '../lib/measure.ts';
 import { summarize, type ProfileSummary } from '../lib/profile.ts';
@@ -39,7 +51,7 @@ function systemCredentials(systems: Record<string, RunningSystem>) {
 		const a = s.auth;
 		const auth =
 			a.type === 'apiKey'
-				? { authType: 'apiKey', apiKeyHeader: a.header ?? 'X-API-Key', apiKey: a.value }
+				? { authType: 'apiKey', headerName: a.header ?? 'X-API-Key', apiKey: a.value }
 				: a.type === 'bearer'
 					? { authType: 'bearer', token: a.token }
 					: a.type === 'basic'
@@ -80,12 +92,20 @@ interface SavedExecution {
 }
 
 const sqliteTime = (v: string | number) =>
-	typeof v === 'number' ? v : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+	typeof v === 'number'
+		? v
+		: Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
 
 /** The newest finished execution after `afterId`, read from n8n's own database. */
-async function savedExecution(n8n: RunningN8n, afterId: number, timeoutMs = 120_000): Promise<SavedExecution> {
+async function savedExecution(
+	n8n: RunningN8n,
+	afterId: number,
+	timeoutMs = 120_000,
+): Promise<SavedExecution> {
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const flatted = require(path.join(ROOT, '.cache/n8n/node_modules/flatted')) as { parse(text: string): unknown };
+	const flatted = require(path.join(ROOT, '.cache/n8n/node_modules/flatted')) as {
+		parse(text: string): unknown;
+	};
 	const file = path.join(n8n.userFolder, '.n8n/database.sqlite');
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
@@ -99,10 +119,19 @@ async function savedExecution(n8n: RunningN8n, afterId: number, timeoutMs = 120_
 					 ORDER BY CAST(e.id AS INTEGER) DESC LIMIT 1`,
 				)
 				.get(afterId) as
-				| { id: string | number; status: string; startedAt: string; stoppedAt: string; data: string; workflowData: string }
+				| {
+						id: string | number;
+						status: string;
+						startedAt: string;
+						stoppedAt: string;
+						data: string;
+						workflowData: string;
+				  }
 				| undefined;
 			if (row && row.data) {
-				const data = flatted.parse(row.data) as { resultData: { runData: Record<string, NodeRun[]> } };
+				const data = flatted.parse(row.data) as {
+					resultData: { runData: Record<string, NodeRun[]> };
+				};
 				const wf = JSON.parse(row.workflowData) as { nodes: Array<{ name: string; type: string }> };
 				return {
 					id: String(row.id),
@@ -124,9 +153,13 @@ async function savedExecution(n8n: RunningN8n, afterId: number, timeoutMs = 120_
 }
 
 function lastExecutionId(n8n: RunningN8n): number {
-	const db = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), { readOnly: true });
+	const db = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), {
+		readOnly: true,
+	});
 	try {
-		const row = db.prepare('SELECT MAX(CAST(id AS INTEGER)) AS id FROM execution_entity').get() as { id: number | null };
+		const row = db.prepare('SELECT MAX(CAST(id AS INTEGER)) AS id FROM execution_entity').get() as {
+			id: number | null;
+		};
 		return row.id ?? 0;
 	} finally {
 		db.close();
@@ -140,7 +173,8 @@ function n8nPid(userFolder: string): number | undefined {
 		try {
 			if (readlinkSync(`/proc/${entry}/cwd`) !== userFolder) continue;
 			const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-			if (cmd.some((a) => a.endsWith('/n8n/bin/n8n')) && cmd.includes('start')) return Number(entry);
+			if (cmd.some((a) => a.endsWith('/n8n/bin/n8n')) && cmd.includes('start'))
+				return Number(entry);
 		} catch {
 			// gone, or not ours to read
 		}
@@ -153,7 +187,11 @@ function n8nPid(userFolder: string): number | undefined {
  * inspector (n8n prints its address), the Profiler domain does the rest. Best effort: undefined
  * when the inspector cannot be opened (another process holds port 9229, no /proc ...).
  */
-async function profileN8n(n8n: RunningN8n, until: Promise<unknown>, file: string): Promise<ProfileSummary | undefined> {
+async function profileN8n(
+	n8n: RunningN8n,
+	until: Promise<unknown>,
+	file: string,
+): Promise<ProfileSummary | undefined> {
 	const pid = n8nPid(n8n.userFolder);
 	if (!pid) return undefined;
 	const logStart = n8n.logs().length;
@@ -216,11 +254,14 @@ async function sync(n8n: RunningN8n, body: unknown) {
 }
 
 export async function run(args: { records?: number; maxSyncMs?: number }) {
-	if (!n8nInstalled()) throw new Error('n8n 2.41.1 is not installed in .cache/n8n: run scripts/n8n/install.sh');
+	if (!n8nInstalled())
+		throw new Error('n8n 2.41.1 is not installed in .cache/n8n: run scripts/n8n/install.sh');
 	const total = args.records ?? 10_000;
 	const stale = distStale();
 	if (stale) log('WARNING: dist/ is older than nodes/: n8n runs the last build (npm run build)');
-	const workflow = JSON.parse(readFileSync(path.join(ROOT, 'workflows/day66-data-sync.json'), 'utf8')) as {
+	const workflow = JSON.parse(
+		readFileSync(path.join(ROOT, 'workflows/day66-data-sync.json'), 'utf8'),
+	) as {
 		id: string;
 	};
 	// n base keys + 2 % created in system_a = total records in the payload.
@@ -241,7 +282,12 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 			workflows: [workflow],
 			credentials: [
 				...systemCredentials(started.systems),
-				{ id: 'dsWebhookAuth', name: 'Data sync webhook secret', type: 'httpHeaderAuth', data: { name: 'X-Sync-Secret', value: SECRET } },
+				{
+					id: 'dsWebhookAuth',
+					name: 'Data sync webhook secret',
+					type: 'httpHeaderAuth',
+					data: { name: 'X-Sync-Secret', value: SECRET },
+				},
 			],
 			publish: [String(workflow.id)],
 		});
@@ -253,8 +299,14 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 		const inB = new Set((await readAll(started.systems.system_b)).map(same));
 		const inC = new Set((await readAll(started.systems.system_c)).map(same));
 		const warm = payloadRecords.filter((r) => inB.has(same(r)) && inC.has(same(r))).slice(0, 20);
-		const warmRes = await sync(n8n, { source_system: 'system_a', target_systems: ['system_b', 'system_c'], sync_data: warm });
-		log(`e2e warm-up: ${warmRes.status} ${String(warmRes.json.validation_status)} in ${warmRes.ms.toFixed(0)} ms`);
+		const warmRes = await sync(n8n, {
+			source_system: 'system_a',
+			target_systems: ['system_b', 'system_c'],
+			sync_data: warm,
+		});
+		log(
+			`e2e warm-up: ${warmRes.status} ${String(warmRes.json.validation_status)} in ${warmRes.ms.toFixed(0)} ms`,
+		);
 		await savedExecution(n8n, 0);
 		const before = lastExecutionId(n8n);
 
@@ -269,9 +321,14 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 		const maxSyncMs = args.maxSyncMs ?? 300_000;
 		const request = sync(n8n, body);
 		let timer: NodeJS.Timeout | undefined;
-		const capped = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), maxSyncMs)));
+		const capped = new Promise<'timeout'>(
+			(resolve) => (timer = setTimeout(() => resolve('timeout'), maxSyncMs)),
+		);
 		const done = Promise.race([request, capped]);
-		const profileFile = path.join(process.env.BENCH_PROFILE_DIR || path.join(ROOT, 'bench/profiles'), `n8n-sync-${total}.cpuprofile`);
+		const profileFile = path.join(
+			process.env.BENCH_PROFILE_DIR || path.join(ROOT, 'bench/profiles'),
+			`n8n-sync-${total}.cpuprofile`,
+		);
 		const n8nProfile = await profileN8n(n8n, done, profileFile).catch(() => undefined);
 		const first = await done;
 		clearTimeout(timer);
@@ -290,7 +347,9 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 			};
 		}
 		const res = first;
-		log(`e2e sync: HTTP ${res.status} ${String(res.json.validation_status)} in ${res.ms.toFixed(0)} ms`);
+		log(
+			`e2e sync: HTTP ${res.status} ${String(res.json.validation_status)} in ${res.ms.toFixed(0)} ms`,
+		);
 		const exec = await savedExecution(n8n, before);
 		const executionMs = exec.stoppedAt - exec.startedAt;
 		const perNode = Object.entries(exec.runData)
@@ -320,6 +379,12 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 			packageShareOfExecution: oursMs / executionMs,
 			report: {
 				validation_status: r.validation_status,
+				reasons: r.reasons,
+				counts: r.counts,
+				missing: Array.isArray(r.missing) ? r.missing.slice(0, 5) : r.missing,
+				extra: Array.isArray(r.extra) ? r.extra.slice(0, 5) : r.extra,
+				differing: Array.isArray(r.differing) ? r.differing.slice(0, 5) : r.differing,
+				base: r.base,
 				records_processed: r.records_processed,
 				conflicts_detected: r.conflicts_detected,
 				conflicts_resolved: r.conflicts_resolved,

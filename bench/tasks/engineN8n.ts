@@ -11,7 +11,14 @@ import { runWorkflow } from '../../test/harness/index.ts';
 import { connect, node } from '../../test/harness/build.ts';
 import { tripleDataset } from '../lib/data.ts';
 import { gc, log, maxRssMb, now, profiled, rssMb } from '../lib/measure.ts';
-import { CHECK_TYPE, nodeTime, nodeTypes, provide, RECORDS_TYPE, TEST_TRIGGER_TYPE } from '../lib/nodes.ts';
+import {
+	CHECK_TYPE,
+	nodeTime,
+	nodeTypes,
+	provide,
+	RECORDS_TYPE,
+	TEST_TRIGGER_TYPE,
+} from '../lib/nodes.ts';
 import { buildBase, SPEC } from './engine.ts';
 
 const SYSTEMS = ['system_a', 'system_b', 'system_c'];
@@ -20,10 +27,15 @@ export async function run(args: { size: number }) {
 	const data = tripleDataset(args.size);
 	const base = buildBase(data.baseRecords, ignoredFields(SPEC));
 	(data as { baseRecords?: unknown }).baseRecords = undefined;
-	for (const name of SYSTEMS) provide(name, data.systems[name as keyof typeof data.systems] as IDataObject[]);
+	for (const name of SYSTEMS)
+		provide(name, data.systems[name as keyof typeof data.systems] as IDataObject[]);
 	provide(
 		'base',
-		[...base.entries].map(([key, e]) => ({ key, fingerprint: e.fingerprint, values: e.values as IDataObject })),
+		[...base.entries].map(([key, e]) => ({
+			key,
+			fingerprint: e.fingerprint,
+			values: e.values as IDataObject,
+		})),
 	);
 	base.entries.clear();
 	const nodes: INode[] = [
@@ -46,7 +58,12 @@ export async function run(args: { size: number }) {
 	const workflow = {
 		nodes,
 		connections: connect(
-			...SYSTEMS.map((s, i): [string, string, number, number] => [`Records ${s}`, 'Conflict Check', 0, i]),
+			...SYSTEMS.map((s, i): [string, string, number, number] => [
+				`Records ${s}`,
+				'Conflict Check',
+				0,
+				i,
+			]),
 			['Base', 'Conflict Check', 0, 3],
 			...SYSTEMS.map((s): [string, string] => ['Trigger', `Records ${s}`]),
 			['Trigger', 'Base'],
@@ -65,7 +82,9 @@ export async function run(args: { size: number }) {
 	const peak = maxRssMb();
 	const summary = result.output('Conflict Check', 2)[0]?.json as { counts: Record<string, number> };
 	const nodeMs = nodeTime(result.runData, 'Conflict Check');
-	log(`n8n ConflictCheck ${args.size}: node ${nodeMs} ms, wall ${wallMs.toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MB`);
+	log(
+		`n8n ConflictCheck ${args.size}: node ${nodeMs} ms, wall ${wallMs.toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MB`,
+	);
 	return {
 		size: args.size,
 		nodeMs,

@@ -52,14 +52,28 @@ export async function run(args: { records?: number; rounds?: number }) {
 			node(
 				'Multi Target Sync',
 				SYNC_TYPE,
-				{ writeMode: 'write', syncType: 'bidirectional', targetSystems: 'system_b, system_c', connectedSystems: 3 },
+				{
+					writeMode: 'write',
+					syncType: 'bidirectional',
+					targetSystems: 'system_b, system_c',
+					connectedSystems: 3,
+				},
 				{ credentials: refs },
 			),
-			node('Sync Validate', VALIDATE_TYPE, { connectedSystems: 3, baseTarget: 'output' }, { credentials: refs }),
+			node(
+				'Sync Validate',
+				VALIDATE_TYPE,
+				{ connectedSystems: 3, baseTarget: 'output' },
+				{ credentials: refs },
+			),
 		];
 		const workflow = {
 			nodes,
-			connections: connect(['Trigger', 'Resolved'], ['Resolved', 'Multi Target Sync'], ['Multi Target Sync', 'Sync Validate']),
+			connections: connect(
+				['Trigger', 'Resolved'],
+				['Resolved', 'Multi Target Sync'],
+				['Multi Target Sync', 'Sync Validate'],
+			),
 		};
 		const credentials = Object.fromEntries(
 			NAMES.map((n, i) => [SLOTS[i], credentialFor(started.systems[n], proxies[i].url)]),
@@ -80,7 +94,13 @@ export async function run(args: { records?: number; rounds?: number }) {
 			const before = await Promise.all(NAMES.map((n) => stats(started.systems[n])));
 			gc();
 			const t0 = now();
-			const result = await runWorkflow({ workflow, nodeTypes: nodeTypes(), credentials, credentialTypes, mode: 'webhook' });
+			const result = await runWorkflow({
+				workflow,
+				nodeTypes: nodeTypes(),
+				credentials,
+				credentialTypes,
+				mode: 'webhook',
+			});
 			const wallMs = now() - t0;
 			if (result.status !== 'success') throw result.error ?? new Error('run failed');
 			const report = result.output('Sync Validate', 0)[0].json as {

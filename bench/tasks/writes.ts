@@ -14,7 +14,7 @@ import { runWorkflow } from '../../test/harness/index.ts';
 import { connect, node } from '../../test/harness/build.ts';
 import { startSystems, type RunningSystem } from '../../test/systems/helpers.ts';
 import { baseRecord, mulberry32, WATERMARK_MS, type Rec } from '../lib/data.ts';
-import { gc, log, median, now } from '../lib/measure.ts';
+import { gc, log, median, now, profiled } from '../lib/measure.ts';
 import {
 	credentialFor,
 	credentialTypes,
@@ -99,7 +99,9 @@ async function bare(
 	});
 	const ms = now() - t0;
 	const cpu = process.cpuUsage(cpu0);
-	const written = answers.flatMap((a) => a.results).filter((r) => r.status >= 200 && r.status < 300).length;
+	const written = answers
+		.flatMap((a) => a.results)
+		.filter((r) => r.status >= 200 && r.status < 300).length;
 	return { ms, cpuMs: (cpu.user + cpu.system) / 1000, written };
 }
 
@@ -129,7 +131,8 @@ export async function run(args: Args) {
 					optimistic: true,
 				}).writes,
 		);
-		if (writes.length !== total) throw new Error(`planned ${writes.length} writes, expected ${total}`);
+		if (writes.length !== total)
+			throw new Error(`planned ${writes.length} writes, expected ${total}`);
 		const nodes: INode[] = [
 			node('Trigger', TEST_TRIGGER_TYPE, { items: [{}] }),
 			node('Resolved', RECORDS_TYPE, { dataset: 'resolved' }),
@@ -146,15 +149,29 @@ export async function run(args: Args) {
 				{ credentials: slotRefs(['system_b']) },
 			),
 		];
-		const workflow = { nodes, connections: connect(['Trigger', 'Resolved'], ['Resolved', 'Multi Target Sync']) };
+		const workflow = {
+			nodes,
+			connections: connect(['Trigger', 'Resolved'], ['Resolved', 'Multi Target Sync']),
+		};
 		const credentials = { dataSyncSystemApi: credentialFor(system) };
 
-		const viaNode = async () => {
+		const viaNode = async (profile = false) => {
 			await reseed(system, original);
 			gc();
 			const cpu0 = process.cpuUsage();
 			const t0 = now();
-			const result = await runWorkflow({ workflow, nodeTypes: nodeTypes(), credentials, credentialTypes, mode: 'webhook' });
+			const go = () =>
+				runWorkflow({
+					workflow,
+					nodeTypes: nodeTypes(),
+					credentials,
+					credentialTypes,
+					mode: 'webhook',
+				});
+			const { value: result, profile: summary } = profile
+				? await profiled(`writes-multiTargetSync-${total}`, go)
+				: { value: await go(), profile: undefined };
+			if (summary) profileSummary = summary;
 			const wallMs = now() - t0;
 			const cpu = process.cpuUsage(cpu0);
 			if (result.status !== 'success') throw result.error ?? new Error('run failed');
@@ -163,7 +180,11 @@ export async function run(args: Args) {
 			const applied = (await stats(system)).applied_writes;
 			if (written !== total || applied !== total)
 				throw new Error(`node wrote ${written} (system applied ${applied}) of ${total}`);
-			return { ms: nodeTime(result.runData, 'Multi Target Sync'), wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+			return {
+				ms: nodeTime(result.runData, 'Multi Target Sync'),
+				wallMs,
+				cpuMs: (cpu.user + cpu.system) / 1000,
+			};
 		};
 		const viaBare = async (client: 'fetch' | 'axios') => {
 			await reseed(system, original);
@@ -175,25 +196,38 @@ export async function run(args: Args) {
 			return r;
 		};
 
+		let profileSummary: Awaited<ReturnType<typeof profiled>>['profile'];
 		// Warm both paths once on the whole set (JIT, sockets, SQLite pages), not counted.
 		await viaNode();
 		for (const c of clients) await viaBare(c);
 
 		const runs: Array<{ round: number; who: string; ms: number; cpuMs: number }> = [];
 		for (let round = 1; round <= rounds; round++) {
-			const order: string[] = round % 2 ? ['node', ...clients] : [...clients.slice().reverse(), 'node'];
+			const order: string[] =
+				round % 2 ? ['node', ...clients] : [...clients.slice().reverse(), 'node'];
 			for (const who of order) {
 				const r = who === 'node' ? await viaNode() : await viaBare(who as 'fetch' | 'axios');
 				runs.push({ round, who, ms: r.ms, cpuMs: r.cpuMs });
-				log(`writes round ${round} ${who}: ${r.ms.toFixed(0)} ms (${((total / r.ms) * 1000).toFixed(0)} writes/s)`);
+				log(
+					`writes round ${round} ${who}: ${r.ms.toFixed(0)} ms (${((total / r.ms) * 1000).toFixed(0)} writes/s)`,
+				);
 			}
 		}
+		// Under BENCH_PROFILE_DIR: one more node run, CPU-profiled, after the measured rounds.
+		if (process.env.BENCH_PROFILE_DIR) await viaNode(true);
 		const of = (who: string) => runs.filter((r) => r.who === who);
 		const rate = (ms: number) => (total / ms) * 1000;
 		const summary = Object.fromEntries(
 			['node', ...clients].map((who) => {
 				const ms = median(of(who).map((r) => r.ms));
-				return [who, { medianMs: ms, writesPerSec: rate(ms), clientCpuMs: median(of(who).map((r) => r.cpuMs)) }];
+				return [
+					who,
+					{
+						medianMs: ms,
+						writesPerSec: rate(ms),
+						clientCpuMs: median(of(who).map((r) => r.cpuMs)),
+					},
+				];
 			}),
 		);
 		const ceiling = clients.includes('fetch') ? 'fetch' : clients[0];
@@ -214,10 +248,9 @@ export async function run(args: Args) {
 			ceilingClient: ceiling,
 			ratio: summary[ceiling].medianMs / summary.node.medianMs,
 			ratioPerRound: perRound,
+			...(profileSummary ? { profile: profileSummary } : {}),
 		};
 	} finally {
 		await started.stop();
 	}
 }
-
-
