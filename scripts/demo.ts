@@ -22,6 +22,9 @@ import path from 'node:path';
 
 import axios from 'axios';
 
+import { demoCredentials } from '../demo/systems/credentials.ts';
+import type { AuthConfig } from '../demo/systems/server.ts';
+
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DATA = path.join(ROOT, '.data');
 const RUN = path.join(DATA, 'demo');
@@ -148,25 +151,13 @@ function n8nCli(args: string[]): void {
 }
 
 function credentials(): object[] {
-	const slots = ['dataSyncSystemApi', 'dataSyncSystem2Api', 'dataSyncSystem3Api'];
-	const ids = ['dsSystemA', 'dsSystemB', 'dsSystemC'];
-	const list: object[] = systems.map((s, i) => {
-		const a = s.auth;
-		const auth =
-			a.type === 'apiKey'
-				? { authType: 'apiKey', headerName: a.header ?? 'X-API-Key', apiKey: a.value }
-				: a.type === 'bearer'
-					? { authType: 'bearer', token: a.token }
-					: a.type === 'basic'
-						? { authType: 'basic', username: a.username, password: a.password }
-						: { authType: 'none' };
-		return {
-			id: ids[i],
-			name: `Demo ${s.name}`,
-			type: slots[i],
-			data: { systemName: s.name, baseUrl: `http://127.0.0.1:${s.port}`, ...auth },
-		};
-	});
+	const list: object[] = demoCredentials(
+		systems.map((s) => ({
+			name: s.name,
+			url: `http://127.0.0.1:${s.port}`,
+			auth: s.auth as AuthConfig,
+		})),
+	);
 	list.push({
 		id: 'dsWebhookAuth',
 		name: 'Data sync webhook secret',

@@ -17,6 +17,7 @@ import type {
 } from 'n8n-workflow';
 
 import { DataSyncSystem2Api } from '../../credentials/DataSyncSystem2Api.credentials.ts';
+import { credentialData } from '../../demo/systems/credentials.ts';
 import { DataSyncSystem3Api } from '../../credentials/DataSyncSystem3Api.credentials.ts';
 import { DataSyncSystemApi } from '../../credentials/DataSyncSystemApi.credentials.ts';
 import { ConflictCheck } from '../../nodes/ConflictCheck/ConflictCheck.node.ts';
@@ -108,19 +109,7 @@ export function credentialFor(
 	system: RunningSystem,
 	baseUrl = system.url,
 ): ICredentialDataDecryptedObject {
-	const base = { systemName: system.name, baseUrl };
-	const auth = system.auth;
-	if (auth.type === 'apiKey')
-		return {
-			...base,
-			authType: 'apiKey',
-			headerName: auth.header ?? 'X-API-Key',
-			apiKey: auth.value,
-		};
-	if (auth.type === 'bearer') return { ...base, authType: 'bearer', token: auth.token };
-	if (auth.type === 'basic')
-		return { ...base, authType: 'basic', username: auth.username, password: auth.password };
-	return { ...base, authType: 'none' };
+	return credentialData(system.name, baseUrl, system.auth);
 }
 
 /** Node credential references for the first n slots (the harness looks credentials up by type). */

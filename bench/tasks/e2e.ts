@@ -24,6 +24,7 @@ import { DatabaseSync } from 'node:sqlite';
 
 import axios from 'axios';
 
+import { demoCredentials } from '../../demo/systems/credentials.ts';
 import { n8nInstalled, packPackage, startN8n, type RunningN8n } from '../../test/e2e/n8n.ts';
 import {
 	startSystems,
@@ -41,24 +42,7 @@ const PACKAGE_PREFIX = 'n8n-nodes-data-sync.';
 
 /** As test/e2e/day66.test.ts builds them: one credential per demo system, in its slot. */
 function systemCredentials(systems: Record<string, RunningSystem>) {
-	const slot: Record<string, [string, string]> = {
-		system_a: ['dsSystemA', 'dataSyncSystemApi'],
-		system_b: ['dsSystemB', 'dataSyncSystem2Api'],
-		system_c: ['dsSystemC', 'dataSyncSystem3Api'],
-	};
-	return Object.entries(slot).map(([name, [id, type]]) => {
-		const s = systems[name];
-		const a = s.auth;
-		const auth =
-			a.type === 'apiKey'
-				? { authType: 'apiKey', headerName: a.header ?? 'X-API-Key', apiKey: a.value }
-				: a.type === 'bearer'
-					? { authType: 'bearer', token: a.token }
-					: a.type === 'basic'
-						? { authType: 'basic', username: a.username, password: a.password }
-						: { authType: 'none' };
-		return { id, name: `Demo ${name}`, type, data: { systemName: name, baseUrl: s.url, ...auth } };
-	});
+	return demoCredentials(Object.values(systems));
 }
 
 function newest(dir: string, ext: string): number {

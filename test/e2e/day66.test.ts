@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
+import { demoCredentials } from '../../demo/systems/credentials.ts';
 import { startSystems, type RunningSystem, type StartedSystems } from '../systems/helpers';
 import { n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
@@ -29,24 +30,7 @@ const workflow = JSON.parse(
 ) as Json;
 
 export function systemCredentials(systems: Record<string, RunningSystem>) {
-	const slot = {
-		system_a: ['dsSystemA', 'dataSyncSystemApi'],
-		system_b: ['dsSystemB', 'dataSyncSystem2Api'],
-		system_c: ['dsSystemC', 'dataSyncSystem3Api'],
-	};
-	return Object.entries(slot).map(([name, [id, type]]) => {
-		const s = systems[name];
-		const a = s.auth;
-		const auth =
-			a.type === 'apiKey'
-				? { authType: 'apiKey', headerName: a.header ?? 'X-API-Key', apiKey: a.value }
-				: a.type === 'bearer'
-					? { authType: 'bearer', token: a.token }
-					: a.type === 'basic'
-						? { authType: 'basic', username: a.username, password: a.password }
-						: { authType: 'none' };
-		return { id, name: `Demo ${name}`, type, data: { systemName: name, baseUrl: s.url, ...auth } };
-	});
+	return demoCredentials(Object.values(systems));
 }
 
 const customer = (id: string, fields: Json = {}) => ({

@@ -17,6 +17,7 @@ import {
 	nodeTypes as checkAndResolveTypes,
 	RESOLVE_TYPE,
 } from '../nodes/sync-workflow';
+import { credentialData } from '../../demo/systems/credentials.ts';
 import type { RunningSystem, StartedSystems } from '../systems/helpers';
 
 export const SYNC_TYPE = 'n8n-nodes-data-sync.multiTargetSync';
@@ -39,19 +40,7 @@ const params = (p: object) => p as INodeParameters;
 
 /** The credential data of a running demo system, as a user would enter it. */
 export function credentialFor(system: RunningSystem): ICredentialDataDecryptedObject {
-	const base = { systemName: system.name, baseUrl: system.url };
-	const auth = system.auth;
-	if (auth.type === 'apiKey')
-		return {
-			...base,
-			authType: 'apiKey',
-			headerName: auth.header ?? 'X-API-Key',
-			apiKey: auth.value,
-		};
-	if (auth.type === 'bearer') return { ...base, authType: 'bearer', token: auth.token };
-	if (auth.type === 'basic')
-		return { ...base, authType: 'basic', username: auth.username, password: auth.password };
-	return { ...base, authType: 'none' };
+	return credentialData(system.name, system.url, system.auth);
 }
 
 export function credentialsFor(
