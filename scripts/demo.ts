@@ -6,7 +6,7 @@
  *   3. the system credentials, the webhook secret and workflows/day66-data-sync.json, published;
  *   4. one sync through the webhook, whose report it prints, with the editor URL.
  * A second run stops what the first left running and starts again on the same data.
- * `node scripts/demo.ts stop` stops everything.
+ * `npm run demo -- stop` stops everything.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import {
@@ -287,7 +287,7 @@ async function main(): Promise<void> {
 	console.log(
 		`report:   ${path.relative(ROOT, path.join(RUN, 'last-report.json'))}; logs in ${path.relative(ROOT, RUN)}/`,
 	);
-	console.log('stop:     node scripts/demo.ts stop');
+	console.log('stop:     npm run demo -- stop');
 	if (!['passed', 'nothing_to_sync'].includes(String(r.validation_status))) process.exitCode = 1;
 }
 
