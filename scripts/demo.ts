@@ -23,6 +23,7 @@ import path from 'node:path';
 import axios from 'axios';
 
 import { demoCredentials } from '../demo/systems/credentials.ts';
+import { n8nEnv } from './n8n/env.ts';
 import type { AuthConfig } from '../demo/systems/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -58,32 +59,7 @@ const systems = (
 
 const step = (text: string) => console.log(`\n== ${text}`);
 
-function n8nEnv(): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = {};
-	for (const [k, v] of Object.entries(process.env))
-		if (!/^(N8N_|DB_|NODE_OPTIONS$)/.test(k)) env[k] = v;
-	return {
-		...env,
-		N8N_USER_FOLDER: N8N_HOME,
-		N8N_ENCRYPTION_KEY: ENCRYPTION,
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_HOST: '127.0.0.1',
-		N8N_PORT: String(PORT),
-		N8N_RUNNERS_BROKER_PORT: String(PORT + 1),
-		N8N_WEBHOOK_URL: `${URL}/`,
-		N8N_EDITOR_BASE_URL: `${URL}/`,
-		N8N_DIAGNOSTICS_ENABLED: 'false',
-		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-		N8N_TEMPLATES_ENABLED: 'false',
-		N8N_PERSONALIZATION_ENABLED: 'false',
-		N8N_HIRING_BANNER_ENABLED: 'false',
-		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
-		N8N_DISABLED_MODULES: 'mcp-registry',
-		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
-		N8N_SECURE_COOKIE: 'false',
-		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
-	};
-}
+const demoEnv = () => n8nEnv({ userFolder: N8N_HOME, port: PORT, encryptionKey: ENCRYPTION });
 
 /** Stops a process group recorded in a pid file, if it still runs. */
 function stopRecorded(name: string): void {
@@ -145,7 +121,7 @@ const status = async (url: string, method: 'GET' | 'POST' = 'GET') =>
 function n8nCli(args: string[]): void {
 	execFileSync(process.execPath, [N8N_BIN, ...args], {
 		cwd: ROOT,
-		env: n8nEnv(),
+		env: demoEnv(),
 		stdio: ['ignore', 'ignore', 'pipe'],
 	});
 }
@@ -236,7 +212,7 @@ async function main(): Promise<void> {
 	}
 	n8nCli(['import:workflow', `--input=${WORKFLOW}`]);
 	n8nCli(['publish:workflow', '--id=day66DataSync01']);
-	startDetached('n8n', process.execPath, [N8N_BIN, 'start'], n8nEnv());
+	startDetached('n8n', process.execPath, [N8N_BIN, 'start'], demoEnv());
 	await waitFor('n8n', async () => (await status(`${URL}/healthz/readiness`)) === 200, 120000);
 	// Published workflows are activated just after readiness: wait until the webhook answers.
 	await waitFor(

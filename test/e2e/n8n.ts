@@ -17,6 +17,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { n8nEnv } from '../../scripts/n8n/env.ts';
+
 export const ROOT = path.resolve(__dirname, '../..');
 export const N8N_VERSION = '2.41.1';
 /** Where scripts/n8n/install.sh put n8n; E2E_N8N_DIR points elsewhere (another install). */
@@ -109,42 +111,18 @@ async function freePortPair(): Promise<number> {
 	throw new Error('No two consecutive free ports found on 127.0.0.1');
 }
 
-/**
- * The environment of every n8n process of one server: the parent's environment without any
- * n8n settings of its own (the in-process test harness sets N8N_USER_FOLDER, N8N_LOG_LEVEL...),
- * plus the offline/quiet switches from N8N-RUNTIME.md.
- */
-function n8nEnv(userFolder: string, port: number): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = {};
-	for (const [name, value] of Object.entries(process.env)) {
-		if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|NODE_OPTIONS$|NODE_ENV$)/.test(name)) continue;
-		env[name] = value;
-	}
-	return {
-		...env,
-		PATH: node24Path(),
-		N8N_USER_FOLDER: userFolder,
-		N8N_ENCRYPTION_KEY: E2E_ENCRYPTION_KEY,
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_HOST: '127.0.0.1',
-		N8N_PORT: String(port),
-		N8N_RUNNERS_BROKER_PORT: String(port + 1),
-		N8N_WEBHOOK_URL: `http://127.0.0.1:${port}/`,
-		N8N_EDITOR_BASE_URL: `http://127.0.0.1:${port}/`,
-		N8N_DIAGNOSTICS_ENABLED: 'false',
-		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-		N8N_TEMPLATES_ENABLED: 'false',
-		N8N_PERSONALIZATION_ENABLED: 'false',
-		N8N_HIRING_BANNER_ENABLED: 'false',
-		N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
-		N8N_DISABLED_MODULES: 'mcp-registry',
-		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
-		N8N_SECURE_COOKIE: 'false',
-		// n8n 2.41 warns that this default will become false; the package under test is unverified.
-		N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
-		N8N_LOG_LEVEL: process.env.E2E_N8N_LOG_LEVEL ?? 'info',
-		N8N_LOG_OUTPUT: 'console',
-	};
+/** The environment of every n8n process of one server. */
+function serverEnv(userFolder: string, port: number): NodeJS.ProcessEnv {
+	return n8nEnv({
+		userFolder,
+		port,
+		encryptionKey: E2E_ENCRYPTION_KEY,
+		extra: {
+			PATH: node24Path(),
+			N8N_LOG_LEVEL: process.env.E2E_N8N_LOG_LEVEL ?? 'info',
+			N8N_LOG_OUTPUT: 'console',
+		},
+	});
 }
 
 export interface CliResult {
@@ -339,7 +317,7 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 
 	try {
 		const port = options.port ?? (await freePortPair());
-		const env = n8nEnv(userFolder, port);
+		const env = serverEnv(userFolder, port);
 		const url = `http://127.0.0.1:${port}`;
 		const timings: Record<string, number> = {};
 		const timed = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
