@@ -35,12 +35,19 @@ bench)
 	bash scripts/n8n/install.sh
 	node bench/run.js "${@:2}"
 	;;
+reliability)
+	# The whole reliability suite at full size (10k-record fault soak, 1000 malformed payloads,
+	# crash and re-run, concurrent syncs, secrets); `npm test` runs the same files at small sizes.
+	npm run build --silent
+	bash scripts/n8n/install.sh
+	RELIABILITY_FULL=1 E2E_REQUIRED=1 npx jest test/reliability "${@:2}"
+	;;
 systems)
 	# The three demo systems on 127.0.0.1:5701-5703, seeded with conflicting customers.
 	exec node --disable-warning=ExperimentalWarning demo/systems/start.ts --seed-demo "${@:2}"
 	;;
 *)
-	echo "usage: scripts/run.sh test|demo|bench|systems" >&2
+	echo "usage: scripts/run.sh test|demo|bench|reliability|systems" >&2
 	exit 2
 	;;
 esac

@@ -16,7 +16,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 
 import { SystemStore, canonicalJson, normalizeId, sha256, toRecord } from './store.ts';
-import type { JsonObject, OpResult, WriteOp } from './store.ts';
+import type { JsonObject, KeyRange, OpResult, WriteOp } from './store.ts';
 
 export type AuthConfig =
 	| { type: 'none' }
@@ -102,6 +102,11 @@ export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
 export const MAX_LOOKUP_KEYS = 1000;
 export const MAX_BATCH_OPS = 500;
+export const MAX_CHECKSUM_RANGES = 1000;
+export const MAX_CHECKSUM_SEGMENTS = 256;
+/** Most pieces one checksum request returns, and most records with `records: true`. */
+export const MAX_CHECKSUM_PIECES = 10000;
+export const MAX_RANGE_RECORDS = 5000;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 interface Reply {
@@ -424,6 +429,83 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		return { status: 200, body: { data: store.lookup(ids).map(toRecord) } };
 	}
 
+	function parseRange(raw: unknown, index: number): KeyRange {
+		if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+			throw new HttpError(400, `ranges[${index}] must be an object`);
+		}
+		const r = raw as JsonObject;
+		const bound = (v: unknown, name: string): string | null => {
+			if (v === undefined || v === null) return null;
+			const id = typeof v === 'string' ? normalizeId(v) : undefined;
+			if (id === undefined)
+				throw new HttpError(400, `ranges[${index}].${name} must be null or a key (string)`);
+			return id;
+		};
+		const range = { from: bound(r.from, 'from'), to: bound(r.to, 'to') };
+		// Keys sort by their UTF-8 bytes, as SQLite compares them.
+		if (
+			range.from !== null &&
+			range.to !== null &&
+			Buffer.compare(Buffer.from(range.from), Buffer.from(range.to)) >= 0
+		) {
+			throw new HttpError(400, `ranges[${index}]: from must sort before to`);
+		}
+		return range;
+	}
+
+	/**
+	 * POST /records/checksums {ranges: [{from, to}], segments?, records?}: count and content-hash
+	 * sum of the live records in each key range, optionally cut into segments, optionally with
+	 * the records themselves. The building block of validation by bisection (see README).
+	 */
+	function checksums(body: JsonObject): Reply {
+		if (!Array.isArray(body.ranges)) throw new HttpError(400, 'ranges must be an array');
+		if (body.ranges.length > MAX_CHECKSUM_RANGES) {
+			throw new HttpError(400, `at most ${MAX_CHECKSUM_RANGES} ranges per request`);
+		}
+		const ranges = body.ranges.map(parseRange);
+		let segments = 1;
+		if (body.segments !== undefined && body.segments !== null) {
+			if (
+				!Number.isInteger(body.segments) ||
+				(body.segments as number) < 1 ||
+				(body.segments as number) > MAX_CHECKSUM_SEGMENTS
+			) {
+				throw new HttpError(400, `segments must be an integer from 1 to ${MAX_CHECKSUM_SEGMENTS}`);
+			}
+			segments = body.segments as number;
+		}
+		if (ranges.length * segments > MAX_CHECKSUM_PIECES) {
+			throw new HttpError(400, `at most ${MAX_CHECKSUM_PIECES} ranges x segments per request`);
+		}
+		const withRecords = parseBool(
+			body.records === undefined ? null : String(body.records),
+			'records',
+			false,
+		);
+		if (withRecords && segments > 1) throw new HttpError(400, 'records needs segments = 1');
+		const pieces = store.rangeChecksums(ranges, segments);
+		if (withRecords) {
+			const total = pieces.reduce((n, p) => n + p.count, 0);
+			if (total > MAX_RANGE_RECORDS) {
+				throw new HttpError(
+					400,
+					`the ranges hold ${total} records, more than ${MAX_RANGE_RECORDS}: ask for fewer or smaller ranges`,
+				);
+			}
+		}
+		return {
+			status: 200,
+			body: {
+				ranges: pieces.map((p) =>
+					withRecords
+						? { ...p, records: store.rangeRecords(p, MAX_RANGE_RECORDS).map(toRecord) }
+						: p,
+				),
+			},
+		};
+	}
+
 	function getRecord(id: string): Reply {
 		const rec = store.get(id);
 		if (!rec) return { status: 404, body: { error: 'not found' } };
@@ -571,6 +653,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		}
 		if (p === '/records/lookup' && method === 'POST') return lookupRecords(parseJsonObject(raw));
 		if (p === '/records/batch' && method === 'POST') return batch(req, raw);
+		if (p === '/records/checksums' && method === 'POST') return checksums(parseJsonObject(raw));
 		const m = /^\/records\/([^/]+)$/.exec(p);
 		if (m) {
 			let id: string;

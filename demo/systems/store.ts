@@ -3,7 +3,9 @@
  *
  * Tables
  *   records      id (TEXT, primary key) + the client's fields (JSON) + server-managed version,
- *                updated_ms, deleted, deleted_ms
+ *                updated_ms, deleted, deleted_ms + h1, h2: the record's content hash (id and
+ *                client fields) as two unsigned 32-bit halves, kept on every write so a range
+ *                checksum is one indexed SUM (see rangeChecksums)
  *   idempotency  idempotency key -> fingerprint of the request + the first answer
  *   writes       the applied-write log (one row per write actually applied)
  *
@@ -82,6 +84,18 @@ interface RecordRow {
 	deleted_ms: number | null;
 }
 
+/** A key range: `from` inclusive, `to` exclusive; null = open end. Keys order by their UTF-8 bytes. */
+export interface KeyRange {
+	from: string | null;
+	to: string | null;
+}
+
+/** The live records of a range: how many, and the order-independent sum of their content hashes. */
+export interface RangeChecksum extends KeyRange {
+	count: number;
+	hash: string;
+}
+
 interface IdempotencyRow {
 	kind: string;
 	fingerprint: string;
@@ -95,7 +109,9 @@ CREATE TABLE IF NOT EXISTS records (
 	version INTEGER NOT NULL,
 	updated_ms INTEGER NOT NULL,
 	deleted INTEGER NOT NULL DEFAULT 0,
-	deleted_ms INTEGER
+	deleted_ms INTEGER,
+	h1 INTEGER NOT NULL DEFAULT 0,
+	h2 INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS records_updated ON records (updated_ms);
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -128,6 +144,19 @@ export function canonicalJson(value: unknown): string {
 
 export function sha256(text: string): string {
 	return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * A record's content hash for range checksums: sha256 of its id and client fields (canonical
+ * JSON), as two unsigned 32-bit halves. Version and timestamps are left out, so the same data
+ * stored on two systems hashes the same. Summing up to 2^21 records per half stays exact in
+ * SQLite's 64-bit integers, and a sum does not depend on the order of the records.
+ */
+export function contentHash(id: string, fields: JsonObject): [number, number] {
+	const digest = createHash('sha256')
+		.update(`${id}\n${canonicalJson(fields)}`)
+		.digest();
+	return [digest.readUInt32BE(0), digest.readUInt32BE(4)];
 }
 
 /** The record's client fields: drops `id` and every server-managed field. */
@@ -208,13 +237,14 @@ export class SystemStore {
 		this.db.exec('PRAGMA synchronous = NORMAL');
 		this.db.exec('PRAGMA busy_timeout = 5000');
 		this.db.exec(SCHEMA);
+		this.migrate();
 		this.stmts = {
 			get: this.db.prepare('SELECT * FROM records WHERE id = ?'),
 			insert: this.db.prepare(
-				'INSERT INTO records (id, fields, version, updated_ms, deleted, deleted_ms) VALUES (?, ?, ?, ?, ?, ?)',
+				'INSERT INTO records (id, fields, version, updated_ms, deleted, deleted_ms, h1, h2) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
 			),
 			update: this.db.prepare(
-				'UPDATE records SET fields = ?, version = ?, updated_ms = ?, deleted = ?, deleted_ms = ? WHERE id = ?',
+				'UPDATE records SET fields = ?, version = ?, updated_ms = ?, deleted = ?, deleted_ms = ?, h1 = ?, h2 = ? WHERE id = ?',
 			),
 			logWrite: this.db.prepare(
 				'INSERT INTO writes (id, op, version, idempotency_key, at_ms) VALUES (?, ?, ?, ?, ?)',
@@ -238,6 +268,120 @@ export class SystemStore {
 
 	close(): void {
 		if (this.db.isOpen) this.db.close();
+	}
+
+	/** A store written before content hashes existed gets the columns and every row's hash. */
+	private migrate(): void {
+		const columns = this.db.prepare('PRAGMA table_info(records)').all() as Array<{ name: string }>;
+		if (columns.some((c) => c.name === 'h1')) return;
+		this.transaction(() => {
+			this.db.exec(
+				'ALTER TABLE records ADD COLUMN h1 INTEGER NOT NULL DEFAULT 0; ALTER TABLE records ADD COLUMN h2 INTEGER NOT NULL DEFAULT 0;',
+			);
+			const set = this.db.prepare('UPDATE records SET h1 = ?, h2 = ? WHERE id = ?');
+			for (const row of this.db.prepare('SELECT id, fields FROM records').iterate() as Iterable<{
+				id: string;
+				fields: string;
+			}>) {
+				set.run(...contentHash(row.id, JSON.parse(row.fields) as JsonObject), row.id);
+			}
+		});
+	}
+
+	/** Write one row: every write of a record's fields goes through here, so its hash stays true. */
+	private putRow(
+		exists: boolean,
+		id: string,
+		fields: JsonObject,
+		version: number,
+		updatedMs: number,
+		deletedMs: number | null,
+	): void {
+		const text = JSON.stringify(fields);
+		const [h1, h2] = contentHash(id, fields);
+		const deleted = deletedMs === null ? 0 : 1;
+		if (exists) this.stmts.update.run(text, version, updatedMs, deleted, deletedMs, h1, h2, id);
+		else this.stmts.insert.run(id, text, version, updatedMs, deleted, deletedMs, h1, h2);
+	}
+
+	/**
+	 * Checksums of live records (tombstones count as absent) over key ranges. With `segments`
+	 * > 1, each range is cut into up to that many consecutive pieces holding about as many of
+	 * this system's records each, and every piece is returned; the pieces of one range cover it
+	 * exactly (the first starts at its `from`, the last ends at its `to`).
+	 */
+	rangeChecksums(ranges: KeyRange[], segments = 1): Array<RangeChecksum & { range: number }> {
+		const out: Array<RangeChecksum & { range: number }> = [];
+		const bounds = (r: KeyRange) => {
+			const where = ['deleted = 0'];
+			const params: string[] = [];
+			if (r.from !== null) {
+				where.push('id >= ?');
+				params.push(r.from);
+			}
+			if (r.to !== null) {
+				where.push('id < ?');
+				params.push(r.to);
+			}
+			return { where: where.join(' AND '), params };
+		};
+		// Sums are read as BigInt: past 2^21 records a sum leaves JavaScript's safe integers.
+		const hash = (a: unknown, b: unknown) =>
+			`${BigInt((a as bigint | null) ?? 0).toString(16)}.${BigInt((b as bigint | null) ?? 0).toString(16)}`;
+		const query = (sql: string) => {
+			const stmt = this.db.prepare(sql);
+			stmt.setReadBigInts(true);
+			return stmt;
+		};
+		ranges.forEach((r, range) => {
+			const { where, params } = bounds(r);
+			if (segments <= 1) {
+				const row = query(
+					`SELECT COUNT(*) AS n, SUM(h1) AS s1, SUM(h2) AS s2 FROM records WHERE ${where}`,
+				).get(...params) as { n: bigint; s1: bigint | null; s2: bigint | null };
+				out.push({ ...r, count: Number(row.n), hash: hash(row.s1, row.s2), range });
+				return;
+			}
+			const rows = query(
+				`SELECT ((rn - 1) * CAST(? AS INTEGER)) / total AS seg, MIN(id) AS lo, COUNT(*) AS n, SUM(h1) AS s1, SUM(h2) AS s2
+				 FROM (SELECT id, h1, h2, ROW_NUMBER() OVER (ORDER BY id) AS rn, COUNT(*) OVER () AS total
+				       FROM records WHERE ${where})
+				 GROUP BY seg ORDER BY seg`,
+			).all(segments, ...params) as Array<{ lo: string; n: bigint; s1: bigint; s2: bigint }>;
+			if (rows.length === 0) {
+				out.push({ ...r, count: 0, hash: hash(0, 0), range });
+				return;
+			}
+			rows.forEach((row, i) => {
+				out.push({
+					from: i === 0 ? r.from : row.lo,
+					to: i + 1 < rows.length ? rows[i + 1].lo : r.to,
+					count: Number(row.n),
+					hash: hash(row.s1, row.s2),
+					range,
+				});
+			});
+		});
+		return out;
+	}
+
+	/** The live records of a key range, in key order. */
+	rangeRecords(r: KeyRange, limit: number): StoredRecord[] {
+		const where = ['deleted = 0'];
+		const params: Array<string | number> = [];
+		if (r.from !== null) {
+			where.push('id >= ?');
+			params.push(r.from);
+		}
+		if (r.to !== null) {
+			where.push('id < ?');
+			params.push(r.to);
+		}
+		params.push(limit);
+		const rows = this.db
+			.prepare(`SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
+			.all(...params) as unknown as RecordRow[];
+		return rows.map(fromRow);
 	}
 
 	/** The system's clock: ms since epoch, strictly increasing across writes. */
@@ -393,11 +537,7 @@ export class SystemStore {
 			const fields = clientFields(op.record ?? {});
 			const now = this.stamp();
 			const version = current ? current.version + 1 : 1;
-			if (current) {
-				this.stmts.update.run(JSON.stringify(fields), version, now, 0, null, op.id);
-			} else {
-				this.stmts.insert.run(op.id, JSON.stringify(fields), version, now, 0, null);
-			}
+			this.putRow(current !== undefined, op.id, fields, version, now, null);
 			this.stmts.logWrite.run(op.id, 'upsert', version, op.idempotencyKey ?? null, now);
 			const stored: StoredRecord = {
 				id: op.id,
@@ -415,7 +555,7 @@ export class SystemStore {
 		if (current.deleted) return { status: 200, data: toRecord(current) }; // no-op
 		const now = this.stamp();
 		const version = current.version + 1;
-		this.stmts.update.run(JSON.stringify(current.fields), version, now, 1, now, op.id);
+		this.putRow(true, op.id, current.fields, version, now, now);
 		this.stmts.logWrite.run(op.id, 'delete', version, op.idempotencyKey ?? null, now);
 		return {
 			status: 200,
@@ -438,12 +578,14 @@ export class SystemStore {
 				const given = typeof rec.updated_at === 'string' ? Date.parse(rec.updated_at) : NaN;
 				const now = Number.isFinite(given) && given <= Date.now() ? given : this.stamp();
 				const deleted = rec._deleted === true;
-				const fields = JSON.stringify(clientFields(rec));
-				if (current) {
-					this.stmts.update.run(fields, version, now, deleted ? 1 : 0, deleted ? now : null, id);
-				} else {
-					this.stmts.insert.run(id, fields, version, now, deleted ? 1 : 0, deleted ? now : null);
-				}
+				this.putRow(
+					current !== undefined,
+					id,
+					clientFields(rec),
+					version,
+					now,
+					deleted ? now : null,
+				);
 			}
 			return records.length;
 		});

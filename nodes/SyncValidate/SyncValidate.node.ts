@@ -17,7 +17,8 @@ export class SyncValidate implements INodeType {
 		icon: { light: 'file:syncValidate.svg', dark: 'file:syncValidate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{"commit base to " + $parameter["baseTarget"]}}',
+		subtitle:
+			'={{$parameter["scope"] === "allRecords" ? "every record, by range checksums" : "commit base to " + $parameter["baseTarget"]}}',
 		description: 'Read every system back, prove they agree, advance the base, and report the sync',
 		defaults: { name: 'Sync Validate' },
 		usableAsTool: true,
@@ -25,7 +26,7 @@ export class SyncValidate implements INodeType {
 		requiredInputs: 1,
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Report', 'Base Updates'],
-		credentials: systemCredentials({ readBackFrom: ['http'] }),
+		credentials: systemCredentials({}, { readBackFrom: ['inputs'] }),
 		properties,
 	};
 

@@ -21,6 +21,7 @@ import { baseSlot, splitList } from '../shared/params';
 import { lookupRecords } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
 import { DEFAULT_RETRY, newStats, TransportError, type RetryPolicy } from '../shared/transport';
+import { validateAll } from './validateAll';
 
 interface KeyResult {
 	key: string;
@@ -371,5 +372,6 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 }
 
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	return await withNodeLevelErrors(this, validate, 2);
+	const scope = this.getNodeParameter('scope', 0, 'syncedKeys');
+	return await withNodeLevelErrors(this, scope === 'allRecords' ? validateAll : validate, 2);
 }

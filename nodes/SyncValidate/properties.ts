@@ -1,10 +1,12 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import { recordSpecNotice } from '../shared/descriptions';
+import { recordSpecNotice, recordSpecProperties } from '../shared/descriptions';
 import { connectedSystemsProperty } from '../shared/systems';
 
 /** Sync results, the check summary, then (read back by other nodes) one input per system. */
 export const configuredInputs = (parameters: INodeParameters) => {
+	if (parameters.scope === 'allRecords')
+		return [{ type: 'main', displayName: 'Trigger', required: true }];
 	const inputs = [
 		{ type: 'main', displayName: 'Sync Results', required: true },
 		{ type: 'main', displayName: 'Check Summary', required: false },
@@ -17,21 +19,56 @@ export const configuredInputs = (parameters: INodeParameters) => {
 	return inputs;
 };
 
+const syncedKeysOnly = { show: { scope: ['syncedKeys'] } };
+const allRecordsOnly = { show: { scope: ['allRecords'] } };
+
 export const properties: INodeProperties[] = [
+	{
+		displayName: 'Validate',
+		name: 'scope',
+		type: 'options',
+		noDataExpression: true,
+		default: 'syncedKeys',
+		options: [
+			{
+				name: 'Every Record on Every System',
+				value: 'allRecords',
+				description:
+					'Prove the systems hold the same data, by range checksums: records are read only where ranges differ',
+			},
+			{
+				name: 'The Keys This Sync Wrote',
+				value: 'syncedKeys',
+				description:
+					'Read the synced keys back, check them against the resolution and advance the base',
+			},
+		],
+	},
 	{
 		displayName:
 			'Input 1: the Results output of Multi Target Sync. Input 2 (optional): the Summary output of Conflict Check, so a sync with nothing to write still gets a report.',
 		name: 'inputsNotice',
 		type: 'notice',
 		default: '',
+		displayOptions: syncedKeysOnly,
 	},
-	recordSpecNotice,
+	{ ...recordSpecNotice, displayOptions: syncedKeysOnly },
+	{
+		displayName:
+			'Runs once per execution, whatever arrives on the input (a schedule, a webhook, the end of a sync). Compares every live record of every connected system by key; deleted and absent count as the same. Systems without a Range Checksum Path are read in full.',
+		name: 'allRecordsNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: allRecordsOnly,
+	},
+	...recordSpecProperties.map((p) => ({ ...p, displayOptions: allRecordsOnly })),
 	{
 		displayName: 'Read Systems Back',
 		name: 'readBackFrom',
 		type: 'options',
 		noDataExpression: true,
 		default: 'http',
+		displayOptions: syncedKeysOnly,
 		options: [
 			{
 				name: 'Over HTTP (Data Sync System Credentials)',
@@ -53,17 +90,20 @@ export const properties: INodeProperties[] = [
 		default: '',
 		noDataExpression: true,
 		placeholder: 'e.g. postgres, mariadb, system_a',
-		displayOptions: { show: { readBackFrom: ['inputs'] } },
+		displayOptions: { show: { readBackFrom: ['inputs'], scope: ['syncedKeys'] } },
 		description:
 			'Comma-separated names of every synced system. Each gets an input, in this order, after Check Summary.',
 	},
-	connectedSystemsProperty({ readBackFrom: ['http'] }),
+	// Hidden only when reading back from inputs: Every Record hides Read Systems Back, and a hidden
+	// parameter is absent, so `show: http` would hide these too.
+	connectedSystemsProperty({}, { readBackFrom: ['inputs'] }),
 	{
 		displayName: 'Commit Base To',
 		name: 'baseTarget',
 		type: 'options',
 		noDataExpression: true,
 		default: 'staticData',
+		displayOptions: syncedKeysOnly,
 		description:
 			'Where keys that validate advance the base. Either way they also go out on the Base Updates output, to keep in a real store.',
 		options: [
@@ -86,7 +126,7 @@ export const properties: INodeProperties[] = [
 		type: 'string',
 		default: 'default',
 		noDataExpression: true,
-		displayOptions: { show: { baseTarget: ['staticData'] } },
+		displayOptions: { show: { baseTarget: ['staticData'], scope: ['syncedKeys'] } },
 		description:
 			'The same name as on Conflict Check: names this sync’s base in the workflow static data',
 	},
@@ -127,6 +167,24 @@ export const properties: INodeProperties[] = [
 				typeOptions: { minValue: 1 },
 				description:
 					'Upper bound on keys kept in workflow static data; past it the node stops before committing',
+			},
+			{
+				displayName: 'Range Segments',
+				name: 'segments',
+				type: 'number',
+				default: 16,
+				typeOptions: { minValue: 2, maxValue: 256 },
+				description:
+					'Every Record only: how many pieces a key range whose checksums differ is cut into at each step',
+			},
+			{
+				displayName: 'Read Ranges Up To (Records)',
+				name: 'leafSize',
+				type: 'number',
+				default: 64,
+				typeOptions: { minValue: 1, maxValue: 1000 },
+				description:
+					'Every Record only: a differing range with at most this many records on each system is read and compared record by record instead of cut further',
 			},
 			{
 				displayName: 'Request Timeout (Ms)',

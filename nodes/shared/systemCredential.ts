@@ -106,6 +106,14 @@ export const systemProperties: INodeProperties[] = [
 			'POST {"operations": [...]} writes many records in one request. Leave empty if the system has no batch endpoint.',
 	},
 	{
+		displayName: 'Range Checksum Path',
+		name: 'checksumPath',
+		type: 'string',
+		default: '/records/checksums',
+		description:
+			'POST {"ranges": [...], "segments": n} returns the count and content hash of the records in key ranges: Sync Validate compares every record by bisection through it. Leave empty if the system has none (then it reads every record).',
+	},
+	{
 		displayName: 'Response Data Path',
 		name: 'dataPath',
 		type: 'string',

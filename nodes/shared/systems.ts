@@ -13,6 +13,8 @@ export interface RestShape {
 	recordsPath: string;
 	lookupPath: string;
 	batchPath: string;
+	/** Range checksums for validation by bisection; empty = the system has none. */
+	checksumPath: string;
 	dataPath: string;
 	nextCursorPath: string;
 	pageSize: number;
@@ -26,24 +28,27 @@ export interface SystemConnection {
 }
 
 /** Credentials for the node description: slot n shows when at least n systems are connected. */
-export function systemCredentials(show: Record<string, Array<string | number | boolean>>) {
+type Condition = Record<string, Array<string | number | boolean>>;
+
+export function systemCredentials(show: Condition, hide?: Condition) {
 	return SYSTEM_CREDENTIAL_TYPES.map((name, i) => ({
 		name,
 		required: true,
-		displayOptions: { show: { ...show, connectedSystems: [1, 2, 3, 4].filter((n) => n > i) } },
+		displayOptions: {
+			show: { ...show, connectedSystems: [1, 2, 3, 4].filter((n) => n > i) },
+			...(hide ? { hide } : {}),
+		},
 	}));
 }
 
-export function connectedSystemsProperty(
-	show: Record<string, Array<string | number | boolean>>,
-): INodeProperties {
+export function connectedSystemsProperty(show: Condition, hide?: Condition): INodeProperties {
 	return {
 		displayName: 'Connected Systems',
 		name: 'connectedSystems',
 		type: 'options',
 		default: 3,
 		noDataExpression: true,
-		displayOptions: { show },
+		displayOptions: { show, ...(hide ? { hide } : {}) },
 		description:
 			'How many systems this node reaches over HTTP. Each gets a Data Sync System credential whose System Name matches the name used in the data.',
 		options: [
@@ -94,6 +99,7 @@ export async function connectedSystems(
 				recordsPath: text(c.recordsPath, '/records'),
 				lookupPath: text(c.lookupPath, '/records/lookup'),
 				batchPath: text(c.batchPath, '/records/batch'),
+				checksumPath: text(c.checksumPath, '/records/checksums'),
 				dataPath: text(c.dataPath, 'data'),
 				nextCursorPath: text(c.nextCursorPath, 'next_cursor'),
 				pageSize: Number(c.pageSize) > 0 ? Number(c.pageSize) : 500,
