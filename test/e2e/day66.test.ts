@@ -28,6 +28,9 @@ type Json = Record<string, unknown>;
 const workflow = JSON.parse(
 	readFileSync(path.join(ROOT, 'workflows/day66-data-sync.json'), 'utf8'),
 ) as Json;
+const monitorWorkflow = JSON.parse(
+	readFileSync(path.join(ROOT, 'workflows/day66-sync-monitor.json'), 'utf8'),
+) as Json;
 
 export function systemCredentials(systems: Record<string, RunningSystem>) {
 	return demoCredentials(Object.values(systems));
@@ -115,7 +118,7 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 		systems = await startSystems();
 		n8n = await startN8n({
 			packageTgz: packPackage(),
-			workflows: [workflow],
+			workflows: [workflow, monitorWorkflow],
 			credentials: [
 				...systemCredentials(systems.systems),
 				{
@@ -125,9 +128,10 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 					data: { name: 'X-Sync-Secret', value: WEBHOOK_SECRET },
 				},
 			],
-			publish: [String(workflow.id)],
+			publish: [String(workflow.id), String(monitorWorkflow.id)],
 		});
 		await n8n.waitForWebhook('data-sync');
+		await n8n.waitForWebhook('data-sync/monitor', 'GET');
 	}, 240_000);
 
 	afterAll(async () => {
@@ -251,6 +255,44 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 		const res = await sync(await payload(), 'not-the-secret');
 		expect(res.status).toBe(403);
 		expect(await writes()).toEqual(before);
+	}, 60_000);
+
+	it('the sync monitor proves by checksums that the systems agree, and names a key that drifts', async () => {
+		const monitor = async (secret = WEBHOOK_SECRET) => {
+			const res = await fetch(n8n.webhookUrl('data-sync/monitor'), {
+				headers: { 'X-Sync-Secret': secret },
+			});
+			return { status: res.status, body: (await res.json().catch(() => ({}))) as Json };
+		};
+		expect((await sync(await payload())).body).toMatchObject({
+			validation_status: expect.stringMatching(/^(passed|nothing_to_sync)$/),
+		});
+		const agreed = await monitor();
+		expect(agreed.status).toBe(200);
+		expect(agreed.body).toMatchObject({
+			validation: 'allRecords',
+			method: 'rangeChecksums',
+			validation_status: 'passed',
+			counts: { differences: 0 },
+			transfer: { checksumRequests: 3, recordsRead: 0 },
+		});
+
+		// system_b drifts outside any sync: the monitor finds the key without reading everything.
+		const before = await writes();
+		await api('system_b', 'PUT', '/records/c1', {
+			...(await comparable('system_b')).c1,
+			balance: 999,
+		});
+		const drifted = await monitor();
+		expect(drifted.status).toBe(409);
+		expect(drifted.body).toMatchObject({
+			validation_status: 'failed',
+			differingKeys: ['c1'],
+			differences: [{ key: 'c1', kind: 'differing', systems: ['system_b'], fields: ['balance'] }],
+		});
+		// The monitor only reads: the one write is the drift itself.
+		expect((await writes())[1]).toBe(before[1] + 1);
+		expect((await monitor('not-the-secret')).status).toBe(403);
 	}, 60_000);
 
 	it('no system secret appears in any saved execution, the sync log or the n8n log', async () => {
