@@ -34,6 +34,7 @@ const N8N_BIN = path.join(ROOT, '.cache/n8n/node_modules/n8n/bin/n8n');
 const PORT = Number(process.env.DEMO_N8N_PORT ?? 5678);
 const URL = `http://127.0.0.1:${PORT}`;
 const WORKFLOW = path.join(ROOT, 'workflows/day66-data-sync.json');
+const MONITOR = path.join(ROOT, 'workflows/day66-sync-monitor.json');
 // Demo-only values, like the demo systems' own secrets in demo/systems/systems.json.
 const WEBHOOK_HEADER = 'X-Sync-Secret';
 const WEBHOOK_VALUE = process.env.DEMO_WEBHOOK_SECRET ?? 'demo-webhook-value-not-a-secret';
@@ -211,7 +212,9 @@ async function main(): Promise<void> {
 		rmSync(credentialFile, { force: true });
 	}
 	n8nCli(['import:workflow', `--input=${WORKFLOW}`]);
+	n8nCli(['import:workflow', `--input=${MONITOR}`]);
 	n8nCli(['publish:workflow', '--id=day66DataSync01']);
+	n8nCli(['publish:workflow', '--id=day66SyncMonitor01']);
 	startDetached('n8n', process.execPath, [N8N_BIN, 'start'], demoEnv());
 	await waitFor('n8n', async () => (await status(`${URL}/healthz/readiness`)) === 200, 120000);
 	// Published workflows are activated just after readiness: wait until the webhook answers.
@@ -255,10 +258,51 @@ async function main(): Promise<void> {
 	}
 	writeFileSync(path.join(RUN, 'last-report.json'), JSON.stringify(r, null, 2));
 
+	step('Sync monitor: do the three systems hold the same records? (range checksums, no full read)');
+	await waitFor(
+		'the monitor webhook',
+		async () => (await status(`${URL}/webhook/data-sync/monitor`)) !== 404,
+		60000,
+	);
+	const monitor = async () => {
+		const res = await axios.get(`${URL}/webhook/data-sync/monitor`, {
+			headers: { [WEBHOOK_HEADER]: WEBHOOK_VALUE },
+			validateStatus: () => true,
+		});
+		const m = res.data as Record<string, Record<string, unknown>> & Record<string, unknown>;
+		console.log(
+			`HTTP ${res.status}: ${m.validation_status}, live records ${JSON.stringify(m.counts?.recordsPerSystem)}, ` +
+				`${m.counts?.differences} differences, ${m.transfer?.requests} requests, ${m.transfer?.recordsRead} records read`,
+		);
+		for (const d of (m.differences as unknown as Array<Record<string, unknown>>) ?? [])
+			console.log(`  ${d.key}: ${d.kind} on ${(d.systems as string[]).join(', ')}`);
+		return m;
+	};
+	const first = await monitor();
+	if (first.validation_status !== 'passed') {
+		// The sync above checked the keys system_a sent; a key only the other systems hold
+		// (cust-013 in the demo data) needs a full reconciliation: scope "all".
+		step('Full reconciliation: the same sync with scope "all" (every key on any system)');
+		const full = await axios.post(
+			`${URL}/webhook/data-sync`,
+			{ ...payload, scope: 'all' },
+			{ headers: { [WEBHOOK_HEADER]: WEBHOOK_VALUE }, validateStatus: () => true, timeout: 120000 },
+		);
+		const f = full.data as Record<string, unknown>;
+		console.log(
+			`HTTP ${full.status}: status ${f.validation_status}, ${f.records_processed} records checked, ${f.records_written} writes`,
+		);
+		step('Sync monitor again');
+		await monitor();
+	}
+
 	step(`Running (${Math.round((Date.now() - started) / 1000)} s)`);
 	console.log(`editor:   ${URL}/workflow/day66DataSync01  (first visit: create the owner account)`);
 	console.log(
 		`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`,
+	);
+	console.log(
+		`monitor:  curl ${URL}/webhook/data-sync/monitor -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}'`,
 	);
 	console.log(
 		`report:   ${path.relative(ROOT, path.join(RUN, 'last-report.json'))}; logs in ${path.relative(ROOT, RUN)}/`,

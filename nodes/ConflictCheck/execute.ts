@@ -14,6 +14,7 @@ import {
 	indexRecords,
 	newSyncId,
 	parseTimestamp,
+	recordKey,
 	SyncInputError,
 	toCheckedKey,
 	type Base,
@@ -24,8 +25,8 @@ import {
 import { errorItem, toNodeError, withNodeLevelErrors } from '../shared/errors';
 import { baseSlot, getPath, readRecordSpec, splitList } from '../shared/params';
 import { listRecords, lookupRecords } from '../shared/recordsApi';
-import { connectedSystems, requireSystems } from '../shared/systems';
-import { DEFAULT_RETRY, newStats } from '../shared/transport';
+import { connectedSystems, requireSystems, type SystemConnection } from '../shared/systems';
+import { DEFAULT_RETRY, newStats, type TransportStats } from '../shared/transport';
 
 /** Up to this many source keys, other systems are read by key; past it, page by page. */
 const BY_KEY_LIMIT = 5000;
@@ -68,6 +69,64 @@ function sourceRecords(
 		});
 	});
 	return out;
+}
+
+/**
+ * A payload is a message about the source system, and a message can be stale: re-sent, replayed
+ * or overtaken by a later change. When the source system is connected too, its current record
+ * is the truth: a payload record whose version is not the system's current version is replaced
+ * by the current record, so an old payload cannot write old data over newer data.
+ * Returns the keys replaced.
+ */
+async function refreshStaleSource(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	src: SourceRecords,
+	spec: RecordSpec,
+	stats: TransportStats,
+): Promise<string[]> {
+	const versionField = spec.versionField!;
+	const keyOf = (record: unknown) =>
+		record !== null && typeof record === 'object' && !Array.isArray(record)
+			? recordKey(record as IDataObject, spec.keyFields)
+			: undefined;
+	const keys = [
+		...new Set(src.records.map(keyOf).filter((k): k is string => typeof k === 'string')),
+	];
+	if (keys.length === 0) return [];
+	let current;
+	try {
+		current =
+			keys.length <= BY_KEY_LIMIT
+				? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, 4)
+				: await listRecords(ctx, system, DEFAULT_RETRY, stats);
+	} catch (error) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`Reading ${system.name}: ${(error as Error).message}`,
+			{
+				description:
+					'Nothing was written. The source system is read to check that the payload is current; check it and its credential, then run the sync again.',
+			},
+		);
+	}
+	const byKey = new Map<string, IDataObject>();
+	for (const record of current) {
+		const key = keyOf(record);
+		if (typeof key === 'string') byKey.set(key, record as IDataObject);
+	}
+	const replaced: string[] = [];
+	src.records.forEach((record, i) => {
+		const key = keyOf(record);
+		if (typeof key !== 'string') return;
+		const now = byKey.get(key);
+		const sent = (record as IDataObject)[versionField];
+		if (now === undefined || sent === undefined || sent === null) return;
+		if (String(now[versionField]) === String(sent)) return;
+		src.records[i] = now;
+		replaced.push(key);
+	});
+	return replaced;
 }
 
 function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Base {
@@ -136,6 +195,19 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const recordsField = String(this.getNodeParameter('recordsField', 0, '')).trim();
 	const sourceItems = this.getInputData(0);
 	const src = sourceRecords(this, sourceItems, recordsField);
+	const stats = newStats();
+	const reachable = overHttp ? await connectedSystems(this) : undefined;
+	const sourceSystem = reachable?.get(source);
+	const staleSource =
+		sourceSystem && spec.versionField && options.verifySource !== false
+			? await refreshStaleSource(this, sourceSystem, src, spec, stats)
+			: [];
+	if (staleSource.length > 0) {
+		this.addExecutionHints({
+			message: `${staleSource.length} source record(s) in the payload were older than ${source} holds now (e.g. ${staleSource.slice(0, 3).join(', ')}): the current records were checked instead.`,
+			location: 'outputPane',
+		});
+	}
 
 	const errors: SyncInputError[] = [];
 	const systems: IndexedSystem[] = [];
@@ -147,9 +219,8 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		),
 	);
 	systems.push(indexed.system);
-	const stats = newStats();
 	if (overHttp) {
-		const connections = requireSystems(this, await connectedSystems(this), others, 'Other Systems');
+		const connections = requireSystems(this, reachable!, others, 'Other Systems');
 		const scope = this.getNodeParameter('scope', 0, 'source') as string;
 		const readBy = this.getNodeParameter('readBy', 0, 'auto') as string;
 		const byKey =
@@ -317,6 +388,9 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 			counts: { ...result.counts, rejected: errors.length } as unknown as IDataObject,
 			durationMs: Date.now() - started,
 			...(overHttp ? { transport: { ...stats } } : {}),
+			...(sourceSystem
+				? { staleSourceRecords: { count: staleSource.length, keys: staleSource.slice(0, 50) } }
+				: {}),
 			checkedAt: new Date(started).toISOString(),
 		},
 		pairedItem: sourceItems.map((_, item) => ({ item })),

@@ -183,6 +183,14 @@ export const properties: INodeProperties[] = [
 					'Whether a key the base knows but a system no longer holds counts as deleted there. Off: it counts as missing and is recreated.',
 			},
 			{
+				displayName: 'Re-Read Stale Source Records',
+				name: 'verifySource',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether, when the source system is connected too and records carry a version, a payload record whose version is not the source system’s current one is replaced by its current record, so a re-sent or overtaken payload cannot write old data over newer data',
+			},
+			{
 				displayName: 'Reject All on a Bad Record',
 				name: 'rejectAll',
 				type: 'boolean',
