@@ -14,6 +14,8 @@ import {
 	indexRecords,
 	newSyncId,
 	parseTimestamp,
+	isTombstone,
+	readFingerprint,
 	recordKey,
 	SyncInputError,
 	toCheckedKey,
@@ -23,7 +25,7 @@ import {
 	type RecordSpec,
 } from '../shared/engine';
 import { errorItem, toNodeError, withNodeLevelErrors } from '../shared/errors';
-import { baseSlot, getPath, readRecordSpec, splitList } from '../shared/params';
+import { baseSlot, getPath, readRecordSpec, systemList } from '../shared/params';
 import { listRecords, lookupRecords } from '../shared/recordsApi';
 import { connectedSystems, requireSystems, type SystemConnection } from '../shared/systems';
 import { DEFAULT_RETRY, newStats, type TransportStats } from '../shared/transport';
@@ -73,27 +75,22 @@ function sourceRecords(
 
 /**
  * A payload is a message about the source system, and a message can be stale: re-sent, replayed
- * or overtaken by a later change. When the source system is connected too, its current record
- * is the truth: a payload record whose version is not the system's current version is replaced
- * by the current record, so an old payload cannot write old data over newer data.
- * Returns the keys replaced.
+ * or overtaken by a later change. When the source system is connected too, its current state is
+ * the truth: a valid payload record that differs from the system's current record (another
+ * version or other data) is replaced by it, and one the system does not hold at all is dropped,
+ * so an old or made-up payload cannot write old data over newer data. Records the first pass
+ * refused are left as they are, to be reported.
  */
-async function refreshStaleSource(
+async function refreshFromSource(
 	ctx: IExecuteFunctions,
 	system: SystemConnection,
 	src: SourceRecords,
+	valid: IndexedSystem,
 	spec: RecordSpec,
 	stats: TransportStats,
-): Promise<string[]> {
-	const versionField = spec.versionField!;
-	const keyOf = (record: unknown) =>
-		record !== null && typeof record === 'object' && !Array.isArray(record)
-			? recordKey(record as IDataObject, spec.keyFields)
-			: undefined;
-	const keys = [
-		...new Set(src.records.map(keyOf).filter((k): k is string => typeof k === 'string')),
-	];
-	if (keys.length === 0) return [];
+): Promise<{ replaced: string[]; absent: string[] }> {
+	const keys = valid.order;
+	if (keys.length === 0) return { replaced: [], absent: [] };
 	let current;
 	try {
 		current =
@@ -110,23 +107,39 @@ async function refreshStaleSource(
 			},
 		);
 	}
+	const ignored = ignoredFields(spec);
 	const byKey = new Map<string, IDataObject>();
 	for (const record of current) {
-		const key = keyOf(record);
+		const key = recordKey(record, spec.keyFields);
 		if (typeof key === 'string') byKey.set(key, record as IDataObject);
 	}
 	const replaced: string[] = [];
-	src.records.forEach((record, i) => {
-		const key = keyOf(record);
-		if (typeof key !== 'string') return;
+	const absent = new Set<number>();
+	for (const [key, sent] of valid.records) {
 		const now = byKey.get(key);
-		const sent = (record as IDataObject)[versionField];
-		if (now === undefined || sent === undefined || sent === null) return;
-		if (String(now[versionField]) === String(sent)) return;
-		src.records[i] = now;
+		if (now === undefined) {
+			absent.add(sent.itemIndex);
+			continue;
+		}
+		const nowDeleted = spec.tombstoneField ? isTombstone(now[spec.tombstoneField]) : false;
+		const same =
+			(!spec.versionField || String(now[spec.versionField]) === String(sent.version)) &&
+			nowDeleted === sent.deleted &&
+			(nowDeleted || readFingerprint(now, ignored).fingerprint === sent.fingerprint);
+		if (same) continue;
+		src.records[sent.itemIndex] = now;
 		replaced.push(key);
-	});
-	return replaced;
+	}
+	const absentKeys = [...valid.records.values()]
+		.filter((r) => absent.has(r.itemIndex))
+		.map((r) => r.key);
+	if (absent.size > 0) {
+		const keep = (_: unknown, i: number) => !absent.has(i);
+		src.records = src.records.filter(keep);
+		src.origin = src.origin.filter(keep);
+		src.labels = src.labels.filter(keep);
+	}
+	return { replaced, absent: absentKeys };
 }
 
 function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Base {
@@ -175,7 +188,15 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const source = String(this.getNodeParameter('sourceSystem', 0)).trim();
 	const overHttp = this.getNodeParameter('systemsFrom', 0, 'inputs') === 'http';
-	const others = splitList(this.getNodeParameter(overHttp ? 'httpSystems' : 'otherSystems', 0, ''));
+	const othersField = overHttp ? 'httpSystems' : 'otherSystems';
+	let others: string[];
+	try {
+		others = systemList(this.getNodeParameter(othersField, 0, ''), 'Other Systems');
+	} catch (error) {
+		throw new NodeOperationError(this.getNode(), (error as Error).message, {
+			description: `Field: ${othersField}. Name each system once, as its credential's System Name does.`,
+		});
+	}
 	const systemNames = [source, ...others];
 	const spec: RecordSpec = readRecordSpec(this, 0);
 	if (spec.keyFields.length === 0) {
@@ -197,21 +218,28 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const src = sourceRecords(this, sourceItems, recordsField);
 	const stats = newStats();
 	const reachable = overHttp ? await connectedSystems(this) : undefined;
-	const sourceSystem = reachable?.get(source);
-	const staleSource =
-		sourceSystem && spec.versionField && options.verifySource !== false
-			? await refreshStaleSource(this, sourceSystem, src, spec, stats)
-			: [];
-	if (staleSource.length > 0) {
-		this.addExecutionHints({
-			message: `${staleSource.length} source record(s) in the payload were older than ${source} holds now (e.g. ${staleSource.slice(0, 3).join(', ')}): the current records were checked instead.`,
-			location: 'outputPane',
-		});
-	}
+	// Over HTTP every system of the sync must be one this node reaches: an unknown or malformed
+	// source name stops here, before anything is read or written.
+	const sourceSystem = reachable
+		? requireSystems(this, reachable, [source], 'Source System')[0]
+		: undefined;
 
 	const errors: SyncInputError[] = [];
 	const systems: IndexedSystem[] = [];
-	const indexed = indexRecords(src.records, spec, { system: source, label: (i) => src.labels[i] });
+	const indexSource = () =>
+		indexRecords(src.records, spec, { system: source, label: (i) => src.labels[i] });
+	let indexed = indexSource();
+	let fromSource = { replaced: [] as string[], absent: [] as string[] };
+	if (sourceSystem && options.verifySource !== false) {
+		fromSource = await refreshFromSource(this, sourceSystem, src, indexed.system, spec, stats);
+		if (fromSource.replaced.length || fromSource.absent.length) indexed = indexSource();
+		if (fromSource.replaced.length || fromSource.absent.length) {
+			this.addExecutionHints({
+				message: `The payload did not match what ${source} holds now: ${fromSource.replaced.length} record(s) replaced by ${source}'s current ones, ${fromSource.absent.length} it does not hold left out (e.g. ${[...fromSource.replaced, ...fromSource.absent].slice(0, 3).join(', ')}).`,
+				location: 'outputPane',
+			});
+		}
+	}
 	// Errors name the record; their item index is the n8n item it arrived in.
 	errors.push(
 		...indexed.errors.map(
@@ -388,8 +416,17 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 			counts: { ...result.counts, rejected: errors.length } as unknown as IDataObject,
 			durationMs: Date.now() - started,
 			...(overHttp ? { transport: { ...stats } } : {}),
-			...(sourceSystem
-				? { staleSourceRecords: { count: staleSource.length, keys: staleSource.slice(0, 50) } }
+			...(sourceSystem && options.verifySource !== false
+				? {
+						staleSourceRecords: {
+							count: fromSource.replaced.length,
+							keys: fromSource.replaced.slice(0, 50),
+						},
+						notAtSource: {
+							count: fromSource.absent.length,
+							keys: fromSource.absent.slice(0, 50),
+						},
+					}
 				: {}),
 			checkedAt: new Date(started).toISOString(),
 		},

@@ -188,7 +188,7 @@ export const properties: INodeProperties[] = [
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether, when the source system is connected too and records carry a version, a payload record whose version is not the source system’s current one is replaced by its current record, so a re-sent or overtaken payload cannot write old data over newer data',
+					'Whether, when the source system is connected too, its current records are checked instead of payload records that differ from them (and payload records it does not hold are left out), so a re-sent, overtaken or made-up payload cannot write old data over newer data',
 			},
 			{
 				displayName: 'Reject All on a Bad Record',

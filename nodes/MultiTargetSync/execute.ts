@@ -14,7 +14,7 @@ import {
 	type SyncMode,
 } from '../shared/engine';
 import { withNodeLevelErrors } from '../shared/errors';
-import { perRunParameter, splitList } from '../shared/params';
+import { perRunParameter, systemList } from '../shared/params';
 import { writeRecords, type WriteOutcome } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
 import { DEFAULT_RETRY, newStats, type RetryPolicy } from '../shared/transport';
@@ -147,7 +147,7 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		try {
 			const input = asResolvedKey(this, items[i].json, i);
 			const { syncType, mode } = readSyncType(this, i, readType);
-			const targets = splitList(readTargets(i));
+			const targets = systemList(readTargets(i), 'Target Systems');
 			if (targets.length === 0) {
 				throw new NodeOperationError(this.getNode(), `Item ${i}: no target systems`, {
 					itemIndex: i,

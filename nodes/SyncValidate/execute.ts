@@ -328,7 +328,9 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 		differing: cap(differing) as unknown as IDataObject[],
 		failures: cap(failures),
 		conflictsRequeued: cap(requeued) as unknown as IDataObject[],
-		resolutions: resolutions.slice(0, 100),
+		// Every resolution, uncapped: this is the audit the sync log keeps, and a conflict resolved
+		// without an entry here would be an overwrite nobody can trace.
+		resolutions,
 		base: baseNote,
 		validatedAt: new Date(finished).toISOString(),
 		// Flat fields, as the Day 66 log and report use them.

@@ -16,6 +16,23 @@ export function splitList(value: unknown): string[] {
 		.filter(Boolean);
 }
 
+/**
+ * System names from a parameter: a comma-separated text (as typed in the editor), or an array
+ * (as a payload sends it), where every entry must be a non-empty name: `["system_b", ""]` is an
+ * error, not one target less.
+ */
+export function systemList(value: unknown, field: string): string[] {
+	if (!Array.isArray(value)) return splitList(value);
+	return value.map((v, i) => {
+		if (typeof v !== 'string' || !v.trim()) {
+			throw new Error(
+				`${field}[${i}] must be a system name, got ${typeof v === 'string' ? 'an empty string' : (JSON.stringify(v) ?? typeof v)}`,
+			);
+		}
+		return v.trim();
+	});
+}
+
 export function readRecordSpec(ctx: IExecuteFunctions, itemIndex = 0): RecordSpec {
 	const text = (name: string) => String(ctx.getNodeParameter(name, itemIndex, '') ?? '').trim();
 	return {

@@ -352,6 +352,25 @@ describe('hostile records', () => {
 		},
 	);
 
+	it.each(['__proto__', 'constructor', 'prototype'])(
+		'a field named %s anywhere inside a record is refused too (found by the reliability suite)',
+		(field) => {
+			const nested = JSON.parse(
+				`{"id": "x1", "profile": {"tags": [{"${field}": {"polluted": true}}]}}`,
+			);
+			const { system, errors } = indexRecords([nested, { id: 'x2' }], spec, { system: 'A' });
+			expect(errors.map((e) => [e.itemIndex, e.field, e.message])).toEqual([
+				[
+					0,
+					'(record)',
+					`A: item 0: the record is holding a field named "${field}", which is not allowed at any depth`,
+				],
+			]);
+			expect(system.order).toEqual(['x2']);
+			expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+		},
+	);
+
 	it('a record nested deeper than the limit is refused, not walked', () => {
 		let deep: unknown = 'bottom';
 		for (let i = 0; i < 10000; i++) deep = { d: deep };

@@ -90,7 +90,9 @@ describe('parseTimestamp: epoch numbers', () => {
 		expect(parseTimestamp(99_999_999_999)).toBe(99_999_999_999_000);
 		expect(parseTimestamp(100_000_000_000)).toBe(100_000_000_000);
 		expect(parseTimestamp(0)).toBe(0);
-		expect(parseTimestamp(-1)).toBe(-1000);
+		// No record changed before 1970: a negative epoch is refused (found by the reliability suite).
+		expect(() => parseTimestamp(-1)).toThrow('-1 is a negative epoch number (before 1970)');
+		expect(() => parseTimestamp('-5')).toThrow(/negative epoch/);
 	});
 });
 

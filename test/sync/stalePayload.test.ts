@@ -74,10 +74,7 @@ test('with the check turned off, the same stale payload would overwrite the newe
 		pipeline(stale, { check: { options: { verifySource: false } } }),
 		staticData,
 	);
-	expect(json(again.output('Conflict Check', 2))[0].staleSourceRecords).toEqual({
-		count: 0,
-		keys: [],
-	});
+	expect(json(again.output('Conflict Check', 2))[0].staleSourceRecords).toBeUndefined();
 	const [, b, c] = await stores();
 	expect(b.c1.tier).toBe('silver');
 	expect(c.c1.tier).toBe('silver');
@@ -97,4 +94,38 @@ test('a payload that is current is used as sent', async () => {
 	});
 	expect(report(result)).toMatchObject({ validation_status: 'passed' });
 	for (const s of await stores()) expect(s.c2).toMatchObject({ balance: 55 });
+});
+
+test('payload records the source system does not hold are left out, and nothing is written', async () => {
+	// A payload that claims to come from system_a with records system_a never had (a made-up or
+	// misdirected request): before, they were written to the targets and validation then failed.
+	const { staticData } = await firstSync();
+	const before = await applied();
+	const body = await payload(started);
+	(body.sync_data as IDataObject[]).push(customer('ghost-1'), customer('ghost-2'));
+	const result = await run(started, pipeline(body), staticData);
+	expect(json(result.output('Conflict Check', 2))[0].notAtSource).toEqual({
+		count: 2,
+		keys: ['ghost-1', 'ghost-2'],
+	});
+	expect(report(result).validation_status).toMatch(/^(passed|nothing_to_sync)$/);
+	expect(await applied()).toEqual(before);
+	for (const s of await stores()) expect(s['ghost-1']).toBeUndefined();
+});
+
+test('an unknown source system or an empty target name stops the sync before any write', async () => {
+	const { staticData } = await firstSync();
+	const before = await applied();
+	for (const extra of [
+		{ source_system: 'system_x' },
+		{ source_system: 'http://127.0.0.1:9/steal' },
+		{ target_systems: ['system_b', ''] },
+	]) {
+		const result = await run(started, pipeline(await payload(started, extra)), staticData);
+		expect(result.status).toBe('error');
+		expect(result.error?.message).toMatch(
+			/Unknown system "(system_x|http:\/\/127\.0\.0\.1:9\/steal)" in Source System|Other Systems\[1\] must be a system name, got an empty string/,
+		);
+	}
+	expect(await applied()).toEqual(before);
 });

@@ -41,6 +41,15 @@ export const MAX_NESTING = 64;
 
 export class NestingError extends Error {}
 
+/** Field names that reach an object's prototype when a record is rebuilt: refused at any depth. */
+export const UNSAFE_FIELD_NAMES: ReadonlySet<string> = new Set([
+	'__proto__',
+	'constructor',
+	'prototype',
+]);
+
+export class UnsafeFieldError extends Error {}
+
 export function canonicalJson(value: unknown, depth = 0): string {
 	switch (typeof value) {
 		case 'string':
@@ -84,6 +93,12 @@ function shapeOf(value: RecordData, skip: ReadonlySet<string>): Shape {
 	const id = keys.join('\u0000');
 	let shape = cache.get(id);
 	if (!shape) {
+		// Checked once per new shape: cached shapes are known to be safe.
+		const unsafe = keys.find((f) => UNSAFE_FIELD_NAMES.has(f));
+		if (unsafe !== undefined)
+			throw new UnsafeFieldError(
+				`holding a field named "${unsafe}", which is not allowed at any depth`,
+			);
 		const fields = keys.filter((f) => !skip.has(f)).sort();
 		shape = { fields, names: fields.map((f) => JSON.stringify(f)) };
 		if (cache.size < MAX_SHAPES) cache.set(id, shape);
@@ -136,7 +151,9 @@ export function readFingerprint(
 	} catch (error) {
 		return {
 			error:
-				error instanceof NestingError ? error.message : `not readable: ${(error as Error).message}`,
+				error instanceof NestingError || error instanceof UnsafeFieldError
+					? error.message
+					: `not readable: ${(error as Error).message}`,
 		};
 	}
 }

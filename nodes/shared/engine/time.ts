@@ -20,6 +20,8 @@ function daysInMonth(year: number, month: number): number {
 }
 
 function fromEpoch(value: number): number {
+	// No record was updated before 1970: a negative epoch is a wrong value, not a date.
+	if (value < 0) throw new TimestampError(`${value} is a negative epoch number (before 1970)`);
 	return Math.abs(value) < SECONDS_MS_BOUNDARY ? Math.round(value * 1000) : Math.round(value);
 }
 
