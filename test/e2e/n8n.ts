@@ -265,6 +265,15 @@ export interface RunningN8n {
 	 * broker, so give it a free N8N_RUNNERS_BROKER_PORT while the server runs.
 	 */
 	cli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult>;
+	/**
+	 * Kills the server's whole process group with SIGKILL (a crash: nothing is flushed or shut
+	 * down), keeping the user folder, so restart() can bring it back on the same database.
+	 */
+	crash(): Promise<void>;
+	/** Starts `n8n start` again on the same user folder and port, and waits until it is ready. */
+	restart(): Promise<void>;
+	/** The pid of the running `n8n start` process (the leader of its process group). */
+	pid(): number | undefined;
 	/** Stops the server (its whole process group) and removes the user folder. Idempotent. */
 	stop(): Promise<void>;
 }
@@ -351,19 +360,21 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 		}
 
 		installExitHook();
+		const launch = async (): Promise<void> => {
+			const proc = spawn(node24(), [N8N_BIN, 'start'], {
+				cwd: userFolder,
+				env,
+				stdio: ['ignore', 'pipe', 'pipe'],
+				detached: true,
+			});
+			child = proc;
+			running.add(proc);
+			proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+			proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+			await waitReady(proc, url, options.readyTimeoutMs ?? 90_000, () => output);
+		};
 		const started = Date.now();
-		const proc = spawn(node24(), [N8N_BIN, 'start'], {
-			cwd: userFolder,
-			env,
-			stdio: ['ignore', 'pipe', 'pipe'],
-			detached: true,
-		});
-		child = proc;
-		running.add(proc);
-		proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-		proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-
-		await waitReady(proc, url, options.readyTimeoutMs ?? 90_000, () => output);
+		await launch();
 		const startupMs = Date.now() - started;
 		timings.startup = startupMs;
 
@@ -398,6 +409,31 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 				await readTypes<{ name: string; displayName: string }>(userFolder, 'credentials'),
 			logs: () => output,
 			cli: async (args, extraEnv = {}) => await runCli(args, { ...env, ...extraEnv }),
+			pid: () => child?.pid,
+			crash: async () => {
+				const proc = child;
+				if (!proc) return;
+				const exited = new Promise<void>((resolve) => {
+					if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+					else proc.once('exit', () => resolve());
+				});
+				killGroup(proc, 'SIGKILL');
+				await exited;
+				try {
+					process.kill(-proc.pid!, 'SIGKILL'); // the task runner too
+				} catch {
+					// group already empty
+				}
+				running.delete(proc);
+			},
+			restart: async () => {
+				if (stopped) throw new Error('restart() after stop()');
+				const proc = child;
+				if (proc && proc.exitCode === null && proc.signalCode === null) {
+					throw new Error('restart() while n8n still runs: crash() or stop() it first');
+				}
+				await launch();
+			},
 			stop,
 		};
 	} catch (error) {

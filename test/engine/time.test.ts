@@ -93,6 +93,8 @@ describe('parseTimestamp: epoch numbers', () => {
 		// No record changed before 1970: a negative epoch is refused (found by the reliability suite).
 		expect(() => parseTimestamp(-1)).toThrow('-1 is a negative epoch number (before 1970)');
 		expect(() => parseTimestamp('-5')).toThrow(/negative epoch/);
+		expect(() => parseTimestamp(1e20)).toThrow('100000000000000000000 is past the year 9999');
+		expect(parseTimestamp(253_402_300_799_999)).toBe(253_402_300_799_999);
 	});
 });
 

@@ -19,10 +19,15 @@ function daysInMonth(year: number, month: number): number {
 	return new Date(utc(year, month, 0)).getUTCDate();
 }
 
+/** 9999-12-31T23:59:59.999Z: the last instant ISO 8601's four-digit years can write. */
+const LAST_MS = 253_402_300_799_999;
+
 function fromEpoch(value: number): number {
 	// No record was updated before 1970: a negative epoch is a wrong value, not a date.
 	if (value < 0) throw new TimestampError(`${value} is a negative epoch number (before 1970)`);
-	return Math.abs(value) < SECONDS_MS_BOUNDARY ? Math.round(value * 1000) : Math.round(value);
+	const ms = value < SECONDS_MS_BOUNDARY ? Math.round(value * 1000) : Math.round(value);
+	if (ms > LAST_MS) throw new TimestampError(`${value} is past the year 9999`);
+	return ms;
 }
 
 function fromIso(text: string): number {
