@@ -181,7 +181,11 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	if (action === 'write' && allWrites.length > 0) {
 		const systems = await connectedSystems(this);
 		const bySystem = new Map<string, PlannedWrite[]>();
-		for (const w of allWrites) bySystem.set(w.system, [...(bySystem.get(w.system) ?? []), w]);
+		for (const w of allWrites) {
+			const list = bySystem.get(w.system);
+			if (list) list.push(w);
+			else bySystem.set(w.system, [w]);
+		}
 		// Every named system must be known before anything is written.
 		const connections = requireSystems(this, systems, [...bySystem.keys()], 'target_systems');
 		const policy: RetryPolicy = {

@@ -207,7 +207,9 @@ export async function diffByRanges(
 			const splitter = systems.reduce((a, b) =>
 				p.sums.get(b.name)!.count > p.sums.get(a.name)!.count ? b : a,
 			);
-			bySplitter.set(splitter, [...(bySplitter.get(splitter) ?? []), p]);
+			const list = bySplitter.get(splitter);
+			if (list) list.push(p);
+			else bySplitter.set(splitter, [p]);
 		}
 		const next: Pending[] = [];
 		for (const [splitter, ranges] of bySplitter) {
