@@ -17,7 +17,7 @@ import { withNodeLevelErrors } from '../shared/errors';
 import { perRunParameter, systemList } from '../shared/params';
 import { writeRecords, type WriteOutcome } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
-import { DEFAULT_RETRY, newStats, type RetryPolicy } from '../shared/transport';
+import { newStats, retryPolicyFrom } from '../shared/transport';
 
 const SYNC_TYPES: Record<string, SyncMode> = {
 	bidirectional: 'bidirectional',
@@ -188,11 +188,7 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		}
 		// Every named system must be known before anything is written.
 		const connections = requireSystems(this, systems, [...bySystem.keys()], 'target_systems');
-		const policy: RetryPolicy = {
-			...DEFAULT_RETRY,
-			maxAttempts: Number(options.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
-			timeoutMs: Number(options.timeoutMs ?? DEFAULT_RETRY.timeoutMs),
-		};
+		const policy = retryPolicyFrom(options);
 		const versionField = planned.find((p) => p.input.versionField)?.input.versionField;
 		const perSystem = await Promise.all(
 			connections.map((system) =>

@@ -8,7 +8,7 @@ import {
 import {
 	advanceBase,
 	baseEntryFor,
-	canonicalJson,
+	differingFields,
 	DELETED_FINGERPRINT,
 	fingerprint,
 	isTombstone,
@@ -20,7 +20,7 @@ import { withNodeLevelErrors } from '../shared/errors';
 import { baseSlot, splitList } from '../shared/params';
 import { lookupRecords } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
-import { DEFAULT_RETRY, newStats, TransportError, type RetryPolicy } from '../shared/transport';
+import { newStats, retryPolicyFrom, TransportError } from '../shared/transport';
 import { validateAll } from './validateAll';
 
 interface KeyResult {
@@ -43,13 +43,6 @@ interface Finding {
 
 const LIST_CAP = 50;
 const cap = <T>(list: T[]) => list.slice(0, LIST_CAP);
-
-function differingFields(actual: RecordData, expected: RecordData, ignored: Set<string>): string[] {
-	const fields = new Set(
-		[...Object.keys(actual), ...Object.keys(expected)].filter((f) => !ignored.has(f)),
-	);
-	return [...fields].filter((f) => canonicalJson(actual[f]) !== canonicalJson(expected[f])).sort();
-}
 
 async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const started = Date.now();
@@ -123,11 +116,7 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 
 	// Read every system back for the synced keys.
 	const systemNames = [...new Set([...keys.values()].flatMap((k) => k.systems))];
-	const policy: RetryPolicy = {
-		...DEFAULT_RETRY,
-		maxAttempts: Number(options.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
-		timeoutMs: Number(options.timeoutMs ?? DEFAULT_RETRY.timeoutMs),
-	};
+	const policy = retryPolicyFrom(options);
 	const stats = newStats();
 	const actual = new Map<string, Map<string, RecordData>>();
 	const unreadable: Array<{ system: string; reason: string }> = [];

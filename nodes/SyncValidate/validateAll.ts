@@ -6,7 +6,7 @@ import {
 } from 'n8n-workflow';
 
 import {
-	canonicalJson,
+	differingFields,
 	fingerprint,
 	ignoredFields,
 	isTombstone,
@@ -17,7 +17,7 @@ import { readRecordSpec } from '../shared/params';
 import { diffByRanges, NoChecksumsError, type RangeDiffStats } from '../shared/rangeDiff';
 import { listRecords } from '../shared/recordsApi';
 import { connectedSystems } from '../shared/systems';
-import { DEFAULT_RETRY, newStats, TransportError, type RetryPolicy } from '../shared/transport';
+import { newStats, retryPolicyFrom, TransportError } from '../shared/transport';
 
 interface Difference {
 	key: string;
@@ -45,11 +45,7 @@ export async function validateAll(this: IExecuteFunctions): Promise<INodeExecuti
 		});
 	}
 	const ignored = ignoredFields(spec);
-	const policy: RetryPolicy = {
-		...DEFAULT_RETRY,
-		maxAttempts: Number(options.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
-		timeoutMs: Number(options.timeoutMs ?? DEFAULT_RETRY.timeoutMs),
-	};
+	const policy = retryPolicyFrom(options);
 	const concurrency = Number(options.concurrency ?? 4);
 	const systems = [...(await connectedSystems(this)).values()];
 	if (systems.length < 2) {
@@ -130,10 +126,7 @@ export async function validateAll(this: IExecuteFunctions): Promise<INodeExecuti
 			rest.forEach((record, i) => {
 				if (fingerprint(record, ignored) === want) return;
 				differ.push(systems[i + 1].name);
-				for (const f of new Set([...Object.keys(record), ...Object.keys(first)])) {
-					if (!ignored.has(f) && canonicalJson(record[f]) !== canonicalJson(first[f]))
-						fields.add(f);
-				}
+				for (const f of differingFields(record, first, ignored)) fields.add(f);
 			});
 			if (differ.length)
 				differences.push({ key, kind: 'differing', systems: differ, fields: [...fields].sort() });

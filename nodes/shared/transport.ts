@@ -25,6 +25,15 @@ export const DEFAULT_RETRY: RetryPolicy = {
 	timeoutMs: 10000,
 };
 
+/** The policy a node's options ask for: Max Attempts and Request Timeout over the defaults. */
+export function retryPolicyFrom(options: IDataObject): RetryPolicy {
+	return {
+		...DEFAULT_RETRY,
+		maxAttempts: Number(options.maxAttempts ?? DEFAULT_RETRY.maxAttempts),
+		timeoutMs: Number(options.timeoutMs ?? DEFAULT_RETRY.timeoutMs),
+	};
+}
+
 /** Counters a sync reports: how hard the transport had to work. */
 export interface TransportStats {
 	requests: number;

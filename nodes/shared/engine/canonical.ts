@@ -158,6 +158,16 @@ export function readFingerprint(
 	}
 }
 
+/** The compared fields whose values differ between two records, sorted. */
+export function differingFields(
+	a: RecordData,
+	b: RecordData,
+	ignored: ReadonlySet<string>,
+): string[] {
+	const fields = new Set([...Object.keys(a), ...Object.keys(b)].filter((f) => !ignored.has(f)));
+	return [...fields].filter((f) => canonicalJson(a[f]) !== canonicalJson(b[f])).sort();
+}
+
 /** True when two values are the same data in canonical form. */
 export function sameValue(a: unknown, b: unknown): boolean {
 	if (a === b) return true;
