@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 
+import { mulberry32 } from './prng.ts';
 import { SystemStore, canonicalJson, normalizeId, sha256, toRecord } from './store.ts';
 import type { JsonObject, KeyRange, OpResult, WriteOp } from './store.ts';
 
@@ -123,18 +124,6 @@ class HttpError extends Error {
 		super(message);
 		this.status = status;
 	}
-}
-
-/** mulberry32: small, fast, seedable. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 function sleep(ms: number): Promise<void> {
@@ -338,7 +327,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 	const store = new SystemStore(dbFile);
 
 	let faults = normalizeFaults(options.faults ?? {}, NO_FAULTS);
-	let random = prng(faults.seed);
+	let random = mulberry32(faults.seed);
 	let errorCount = 0;
 	let throttleCount = 0;
 	const counters = {
@@ -353,7 +342,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 
 	function setFaults(f: Partial<FaultSettings>): FaultSettings {
 		const next = normalizeFaults(f, faults);
-		if (f.seed !== undefined) random = prng(next.seed);
+		if (f.seed !== undefined) random = mulberry32(next.seed);
 		faults = next;
 		return { ...faults };
 	}
@@ -381,7 +370,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		for (const k of Object.keys(counters) as Array<keyof typeof counters>) counters[k] = 0;
 		errorCount = 0;
 		throttleCount = 0;
-		random = prng(faults.seed);
+		random = mulberry32(faults.seed);
 	}
 
 	// ---------------------------------------------------------------------------------------

@@ -210,6 +210,21 @@ function fromRow(row: RecordRow): StoredRecord {
 	};
 }
 
+/** The WHERE clause (and its parameters) of the live records in a key range. */
+function liveInRange(r: KeyRange): { where: string; params: string[] } {
+	const where = ['deleted = 0'];
+	const params: string[] = [];
+	if (r.from !== null) {
+		where.push('id >= ?');
+		params.push(r.from);
+	}
+	if (r.to !== null) {
+		where.push('id < ?');
+		params.push(r.to);
+	}
+	return { where: where.join(' AND '), params };
+}
+
 export class SystemStore {
 	readonly file: string;
 	private db: DatabaseSync;
@@ -312,19 +327,6 @@ export class SystemStore {
 	 */
 	rangeChecksums(ranges: KeyRange[], segments = 1): Array<RangeChecksum & { range: number }> {
 		const out: Array<RangeChecksum & { range: number }> = [];
-		const bounds = (r: KeyRange) => {
-			const where = ['deleted = 0'];
-			const params: string[] = [];
-			if (r.from !== null) {
-				where.push('id >= ?');
-				params.push(r.from);
-			}
-			if (r.to !== null) {
-				where.push('id < ?');
-				params.push(r.to);
-			}
-			return { where: where.join(' AND '), params };
-		};
 		// Sums are read as BigInt: past 2^21 records a sum leaves JavaScript's safe integers.
 		const hash = (a: unknown, b: unknown) =>
 			`${BigInt((a as bigint | null) ?? 0).toString(16)}.${BigInt((b as bigint | null) ?? 0).toString(16)}`;
@@ -334,7 +336,7 @@ export class SystemStore {
 			return stmt;
 		};
 		ranges.forEach((r, range) => {
-			const { where, params } = bounds(r);
+			const { where, params } = liveInRange(r);
 			if (segments <= 1) {
 				const row = query(
 					`SELECT COUNT(*) AS n, SUM(h1) AS s1, SUM(h2) AS s2 FROM records WHERE ${where}`,
@@ -367,20 +369,10 @@ export class SystemStore {
 
 	/** The live records of a key range, in key order. */
 	rangeRecords(r: KeyRange, limit: number): StoredRecord[] {
-		const where = ['deleted = 0'];
-		const params: Array<string | number> = [];
-		if (r.from !== null) {
-			where.push('id >= ?');
-			params.push(r.from);
-		}
-		if (r.to !== null) {
-			where.push('id < ?');
-			params.push(r.to);
-		}
-		params.push(limit);
+		const { where, params } = liveInRange(r);
 		const rows = this.db
-			.prepare(`SELECT * FROM records WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
-			.all(...params) as unknown as RecordRow[];
+			.prepare(`SELECT * FROM records WHERE ${where} ORDER BY id LIMIT ?`)
+			.all(...params, limit) as unknown as RecordRow[];
 		return rows.map(fromRow);
 	}
 

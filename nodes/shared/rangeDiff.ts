@@ -3,6 +3,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import type { RecordData } from './engine';
 import type { SystemConnection } from './systems';
 import {
+	chunks,
 	mapLimit,
 	systemRequest,
 	TransportError,
@@ -71,12 +72,6 @@ const MAX_LEVELS = 40;
 
 /** The system has no checksum endpoint (none configured, or it answered 404/405/501). */
 export class NoChecksumsError extends Error {}
-
-function chunks<T>(list: T[], size: number): T[][] {
-	const out: T[][] = [];
-	for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-	return out;
-}
 
 function sumOf(raw: IDataObject, system: string): Sum & KeyRange & { range: number } {
 	const count = Number(raw.count);

@@ -5,6 +5,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import type { PlannedWrite, RecordData } from './engine';
 import type { SystemConnection } from './systems';
 import {
+	chunks,
 	keySegment,
 	mapLimit,
 	pathValue,
@@ -66,9 +67,7 @@ export async function lookupRecords(
 		});
 		return found.filter((r): r is RecordData => r !== undefined);
 	}
-	const chunks: string[][] = [];
-	for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) chunks.push(keys.slice(i, i + LOOKUP_CHUNK));
-	const pages = await mapLimit(chunks, concurrency, async (chunk) => {
+	const pages = await mapLimit(chunks(keys, LOOKUP_CHUNK), concurrency, async (chunk) => {
 		const r = await systemRequest(
 			ctx,
 			system,
@@ -180,10 +179,8 @@ export async function writeRecords(
 			reason: error.message,
 		}));
 	if (batchPath) {
-		const chunks: PlannedWrite[][] = [];
-		for (let i = 0; i < writes.length; i += options.batchSize)
-			chunks.push(writes.slice(i, i + options.batchSize));
-		const results = await mapLimit(chunks, options.concurrency, async (chunk) => {
+		const batches = chunks(writes, options.batchSize);
+		const results = await mapLimit(batches, options.concurrency, async (chunk) => {
 			const operations = chunk.map((w) => ({
 				op: w.op === 'delete' ? 'delete' : 'upsert',
 				id: w.key,

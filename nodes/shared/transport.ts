@@ -198,6 +198,13 @@ export async function systemRequest(
 	);
 }
 
+/** `list` in consecutive pieces of at most `size` (the last may be shorter). */
+export function chunks<T>(list: T[], size: number): T[][] {
+	const out: T[][] = [];
+	for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+	return out;
+}
+
 /** Runs tasks with at most `limit` in flight; results in input order. */
 export async function mapLimit<T, R>(
 	items: T[],

@@ -10,7 +10,12 @@ import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 import { demoCredentials } from '../../demo/systems/credentials.ts';
-import { startSystems, type RunningSystem, type StartedSystems } from '../systems/helpers';
+import {
+	customer,
+	startSystems,
+	type RunningSystem,
+	type StartedSystems,
+} from '../systems/helpers';
 import { n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
 const WEBHOOK_SECRET = process.env.E2E_WEBHOOK_SECRET ?? 'e2e-webhook-header-value';
@@ -35,15 +40,6 @@ const monitorWorkflow = JSON.parse(
 export function systemCredentials(systems: Record<string, RunningSystem>) {
 	return demoCredentials(Object.values(systems));
 }
-
-const customer = (id: string, fields: Json = {}) => ({
-	id,
-	name: `Customer ${id}`,
-	email: `${id}@example.com`,
-	tier: 'silver',
-	balance: 10,
-	...fields,
-});
 
 describeE2e('the Day 66 workflow in a real n8n', () => {
 	let systems: StartedSystems;

@@ -6,21 +6,10 @@
  * error, n8n must stay up, and nothing of a rejected payload may reach any system (no write, and
  * no marked record anywhere).
  */
+import { mulberry32 } from '../../demo/systems/prng.ts';
 import { FULL, printCounts, size, SYSTEMS, type Env, type Json } from './common';
 
 const COUNT = size(150, 1000);
-
-/** A small deterministic PRNG (mulberry32): the same payloads on every run. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 interface Bad {
 	kind: string;
@@ -213,7 +202,8 @@ export function badInputTests(getEnv: () => Env): void {
 		`${COUNT} malformed payloads: each a clear 4xx, n8n stays up, nothing reaches any system`,
 		async () => {
 			const env = getEnv();
-			const rnd = prng(66);
+			// The same payloads on every run.
+			const rnd = mulberry32(66);
 			const before = Object.fromEntries(
 				await Promise.all(SYSTEMS.map(async (s) => [s, await env.stats(s)] as const)),
 			);

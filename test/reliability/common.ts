@@ -7,6 +7,7 @@
  * Sizes: RELIABILITY_FULL=1 (npm run reliability) runs the full sizes, `npm test` the small ones,
  * with the same generators.
  */
+import type { WriteLogEntry } from '../../demo/systems/store.ts';
 import { createServer, type Server } from 'node:http';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -48,14 +49,6 @@ export interface StoredRow {
 	version: number;
 	deleted: boolean;
 	updatedMs: number;
-}
-
-export interface WriteLogEntry {
-	id: string;
-	op: 'upsert' | 'delete';
-	version: number;
-	idempotency_key: string | null;
-	at: string;
 }
 
 export interface SyncAnswer {

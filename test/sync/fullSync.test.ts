@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { json } from '../harness/build';
-import { startSystems, type StartedSystems } from '../systems/helpers';
+import { customer, startSystems, type StartedSystems } from '../systems/helpers';
 import {
 	allRecords,
 	api,
@@ -15,15 +15,6 @@ import {
 	seed,
 	writeOnly,
 } from './pipeline';
-
-const customer = (id: string, fields: IDataObject = {}) => ({
-	id,
-	name: `Customer ${id}`,
-	email: `${id}@example.com`,
-	tier: 'silver',
-	balance: 10,
-	...fields,
-});
 
 let started: StartedSystems;
 const outputs: unknown[] = [];

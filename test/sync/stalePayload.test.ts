@@ -8,17 +8,8 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { json } from '../harness/build';
-import { startSystems, type StartedSystems } from '../systems/helpers';
+import { customer, startSystems, type StartedSystems } from '../systems/helpers';
 import { comparable, payload, pipeline, report, run, seed } from './pipeline';
-
-const customer = (id: string, fields: IDataObject = {}) => ({
-	id,
-	name: `Customer ${id}`,
-	email: `${id}@example.com`,
-	tier: 'silver',
-	balance: 10,
-	...fields,
-});
 
 let started: StartedSystems;
 beforeAll(async () => {

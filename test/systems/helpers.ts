@@ -59,6 +59,16 @@ interface SystemConfig {
 	auth?: AuthConfig;
 }
 
+/** A customer record as the sync tests seed and send it; `fields` overrides or adds fields. */
+export const customer = <T extends object = Record<string, never>>(id: string, fields?: T) => ({
+	id,
+	name: `Customer ${id}`,
+	email: `${id}@example.com`,
+	tier: 'silver',
+	balance: 10,
+	...fields,
+});
+
 export function authHeaders(auth: AuthConfig): Record<string, string> {
 	switch (auth.type) {
 		case 'apiKey':
