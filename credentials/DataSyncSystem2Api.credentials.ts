@@ -3,5 +3,5 @@ import { SystemCredential } from '../nodes/shared/systemCredential';
 export class DataSyncSystem2Api extends SystemCredential {
 	name = 'dataSyncSystem2Api';
 
-	displayName = 'Data Sync 2nd System API';
+	displayName = 'Data Sync System 2 API';
 }

@@ -3,5 +3,5 @@ import { SystemCredential } from '../nodes/shared/systemCredential';
 export class DataSyncSystem4Api extends SystemCredential {
 	name = 'dataSyncSystem4Api';
 
-	displayName = 'Data Sync 4th System API';
+	displayName = 'Data Sync System 4 API';
 }

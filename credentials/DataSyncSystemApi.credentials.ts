@@ -3,5 +3,5 @@ import { SystemCredential } from '../nodes/shared/systemCredential';
 export class DataSyncSystemApi extends SystemCredential {
 	name = 'dataSyncSystemApi';
 
-	displayName = 'Data Sync System API';
+	displayName = 'Data Sync System 1 API';
 }

@@ -14,22 +14,20 @@
  * node_modules or at PLAYWRIGHT_CORE_PATH (the package folder, or a node_modules or prefix
  * folder holding it). Playwright never downloads a browser here.
  *
- * Signing in: a fresh n8n has no owner yet, and the editor needs a signed-in user. If
- * GET /rest/settings says `userManagement.showSetupOnFirstLoad`, the owner is created with
- * POST /rest/owner/setup, then POST /rest/login gives the `n8n-auth` cookie, which goes into the
- * browser. The account is SCREENSHOT_EMAIL / SCREENSHOT_PASSWORD (demo defaults below, printed);
- * on an n8n whose owner already exists they must be that owner's (or another member's) login.
+ * Signing in (scripts/n8n/editor.ts): a fresh n8n gets an owner first. The account is
+ * SCREENSHOT_EMAIL / SCREENSHOT_PASSWORD (demo defaults below, printed); on an n8n whose owner
+ * already exists they must be that owner's (or another member's) login.
  *
  * The browser reaches nothing but the n8n it screenshots: every other request is aborted.
  */
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+
+import { clearOverlays, openEditor } from './n8n/editor.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -125,102 +123,6 @@ function loadPlaywright(): typeof import('playwright-core') {
 	return require(found) as typeof import('playwright-core');
 }
 
-/** A `fetch` that fails with the body in the message. */
-async function rest(
-	opts: Options,
-	method: string,
-	endpoint: string,
-	body: unknown,
-	headers: Record<string, string> = {},
-): Promise<Response> {
-	const response = await fetch(`${opts.url}/rest/${endpoint}`, {
-		method,
-		headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-		body: body === undefined ? undefined : JSON.stringify(body),
-		signal: AbortSignal.timeout(30_000),
-	});
-	if (!response.ok) {
-		let text = await response.text();
-		try {
-			text = (JSON.parse(text) as { message?: string }).message ?? text;
-		} catch {
-			// not JSON: the text as it came
-		}
-		throw new Error(
-			`${method} ${opts.url}/rest/${endpoint}: ${response.status} ${text.slice(0, 500)}`,
-		);
-	}
-	return response;
-}
-
-/**
- * Creates the owner if the instance has none, logs in and returns the n8n-auth cookie value.
- * `browserId` goes into the session (n8n ties a session to the browser-id header the editor
- * sends), and the browser is given the same id.
- */
-async function signIn(opts: Options, browserId: string): Promise<string> {
-	let settings: { data?: { userManagement?: { showSetupOnFirstLoad?: boolean } } };
-	try {
-		settings = (await (await rest(opts, 'GET', 'settings', undefined)).json()) as typeof settings;
-	} catch (error) {
-		throw new Error(`No n8n answering at ${opts.url} (${(error as Error).message})`);
-	}
-	if (settings.data?.userManagement?.showSetupOnFirstLoad) {
-		await rest(opts, 'POST', 'owner/setup', {
-			email: opts.email,
-			firstName: 'Demo',
-			lastName: 'Owner',
-			password: opts.password,
-		});
-		console.log(`created the owner account ${opts.email} / password ${opts.password}`);
-	} else {
-		console.log(`n8n already has an owner: signing in as ${opts.email}`);
-	}
-	let response: Response;
-	try {
-		response = await rest(
-			opts,
-			'POST',
-			'login',
-			{ emailOrLdapLoginId: opts.email, password: opts.password },
-			{ 'browser-id': browserId },
-		);
-	} catch (error) {
-		throw new Error(
-			`${(error as Error).message}\nSet SCREENSHOT_EMAIL / SCREENSHOT_PASSWORD to a login of this n8n.`,
-		);
-	}
-	for (const cookie of response.headers.getSetCookie()) {
-		const match = /^n8n-auth=([^;]+)/.exec(cookie);
-		if (match) return match[1];
-	}
-	throw new Error('POST /rest/login set no n8n-auth cookie');
-}
-
-/** Closes whatever overlays the canvas: modals, dialogs, toasts, callouts, panels. */
-async function clearOverlays(page: Page): Promise<void> {
-	for (let round = 0; round < 3; round++) {
-		await page.keyboard.press('Escape');
-		await page.evaluate(() => {
-			const selectors = [
-				'.el-overlay .el-dialog__headerbtn',
-				'.el-message-box__headerbtn',
-				'.el-notification__closeBtn',
-				'[data-test-id="banners-close"]',
-				'[data-test-id="banner-close"]',
-				'[role="dialog"] button[aria-label="Close"]',
-				'[role="dialog"] [data-test-id="close-button"]',
-			];
-			for (const selector of selectors) {
-				for (const el of Array.from(document.querySelectorAll<HTMLElement>(selector))) {
-					if (el.offsetParent !== null) el.click();
-				}
-			}
-		});
-		await page.waitForTimeout(300);
-	}
-}
-
 interface NodeBox {
 	name: string;
 	disabled: boolean;
@@ -277,61 +179,19 @@ async function main(): Promise<void> {
 		);
 	}
 	const { chromium } = loadPlaywright();
-	const browserId = randomUUID();
-	const cookie = await signIn(opts, browserId);
-	const workflow = (await (
-		await rest(opts, 'GET', `workflows/${encodeURIComponent(opts.workflowId)}`, undefined, {
-			cookie: `n8n-auth=${cookie}`,
-			'browser-id': browserId,
-		})
-	).json()) as { data: { name: string; nodes: unknown[] } };
-	console.log(
-		`workflow ${opts.workflowId}: "${workflow.data.name}", ${workflow.data.nodes.length} nodes`,
-	);
-
-	const userDataDir = mkdtempSync(path.join(tmpdir(), 'screenshot-chromium-'));
-	let context: BrowserContext | undefined;
+	const editor = await openEditor({
+		chromium,
+		executablePath: opts.chromium,
+		url: opts.url,
+		login: { email: opts.email, password: opts.password },
+		width: opts.width,
+		height: opts.height,
+		scale: opts.scale,
+		timeoutMs: opts.timeoutMs,
+		log: console.log,
+	});
 	try {
-		// launchPersistentContext: the only way to give Chromium our own --user-data-dir.
-		context = await chromium.launchPersistentContext(userDataDir, {
-			executablePath: opts.chromium,
-			headless: true,
-			args: [
-				'--headless',
-				'--no-sandbox',
-				'--disable-gpu',
-				'--disable-quic',
-				'--no-first-run',
-				'--disable-background-networking',
-				'--disable-component-update',
-				'--disable-sync',
-			],
-			viewport: { width: opts.width, height: opts.height },
-			deviceScaleFactor: opts.scale,
-			colorScheme: 'light',
-			locale: 'en-US',
-			timezoneId: 'UTC',
-			serviceWorkers: 'block',
-		});
-		context.setDefaultTimeout(opts.timeoutMs);
-		const origin = new URL(opts.url).origin;
-		// Nothing but the n8n under test: no fonts, telemetry or templates from outside.
-		// Only requests that leave the n8n origin are intercepted (and aborted): routing every
-		// request through this process would slow the editor's load down.
-		const escaped = origin.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-		const elsewhere = new RegExp(`^(?!${escaped}/|data:|blob:)`);
-		await context.route(elsewhere, async (route) => {
-			console.log(`blocked ${route.request().method()} ${route.request().url()}`);
-			await route.abort('blockedbyclient');
-		});
-		await context.addCookies([
-			{ name: 'n8n-auth', value: cookie, url: origin, httpOnly: true, sameSite: 'Lax' },
-		]);
-		await context.addInitScript((id: string) => {
-			window.localStorage.setItem('n8n-browserId', id);
-		}, browserId);
-
-		const page = context.pages()[0] ?? (await context.newPage());
+		const { page } = editor;
 		page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
 		const target = `${opts.url}/workflow/${encodeURIComponent(opts.workflowId)}`;
 		console.log(`opening ${target}`);
@@ -375,9 +235,9 @@ async function main(): Promise<void> {
 				(disabled.length ? `, disabled: ${disabled.join(', ')}` : ''),
 		);
 		for (const warning of layoutWarnings(nodes, opts)) console.warn(`warning: ${warning}`);
+		for (const request of editor.blocked) console.log(`blocked ${request}`);
 	} finally {
-		await context?.close().catch(() => undefined);
-		rmSync(userDataDir, { recursive: true, force: true });
+		await editor.close();
 	}
 }
 

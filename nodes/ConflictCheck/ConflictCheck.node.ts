@@ -8,7 +8,7 @@ import {
 
 import { systemCredentials } from '../shared/systems';
 import { execute } from './execute';
-import { configuredInputs, properties } from './properties';
+import { configuredInputs, properties, subtitle } from './properties';
 
 export class ConflictCheck implements INodeType {
 	description: INodeTypeDescription = {
@@ -17,8 +17,7 @@ export class ConflictCheck implements INodeType {
 		icon: { light: 'file:conflictCheck.svg', dark: 'file:conflictCheck.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle:
-			'={{$parameter["sourceSystem"] + " vs " + ($parameter["otherSystems"] || "nothing")}}',
+		subtitle: `={{${subtitle}}}`,
 		description:
 			'Find which records differ between systems, and which differences are real conflicts',
 		defaults: { name: 'Conflict Check' },

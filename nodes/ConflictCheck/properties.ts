@@ -16,6 +16,16 @@ export const configuredInputs = (parameters: INodeParameters) => {
 	return inputs;
 };
 
+/** The canvas subtitle: "system_a vs system_b, system_c (HTTP)"; values set by expression read "(data)". */
+export const describeSystems = (parameters: INodeParameters) => {
+	const shown = (v: unknown) =>
+		typeof v === 'string' && v.startsWith('=') ? '(data)' : String(v ?? '').trim() || 'nothing';
+	const http = parameters.systemsFrom === 'http';
+	const others = shown(http ? parameters.httpSystems : parameters.otherSystems);
+	return `${shown(parameters.sourceSystem)} vs ${others}${http ? ' (HTTP)' : ''}`;
+};
+export const subtitle = `(${describeSystems})($parameter)`;
+
 export const properties: INodeProperties[] = [
 	{
 		displayName:
@@ -23,6 +33,15 @@ export const properties: INodeProperties[] = [
 		name: 'inputsNotice',
 		type: 'notice',
 		default: '',
+		displayOptions: { show: { systemsFrom: ['inputs'] } },
+	},
+	{
+		displayName:
+			'Input 1 carries the source system’s records. This node reads the other systems over HTTP, each through the credential (Connected System 1, 2 ...) whose System Name is the name used here.',
+		name: 'httpNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { systemsFrom: ['http'] } },
 	},
 	{
 		displayName: 'Source System',
@@ -105,11 +124,13 @@ export const properties: INodeProperties[] = [
 		name: 'scope',
 		type: 'options',
 		default: 'source',
+		hint: 'Choose Every Key on Any System to bring over records the source does not hold',
 		options: [
 			{
 				name: 'Keys in the Source Records',
 				value: 'source',
-				description: 'Only the records that arrived from the source; others are left alone',
+				description:
+					'Only the records that arrived from the source. Keys only other systems hold are left alone, and counted in the summary (notChecked).',
 			},
 			{
 				name: 'Every Key on Any System',
@@ -130,7 +151,7 @@ export const properties: INodeProperties[] = [
 			{
 				name: 'Workflow Static Data',
 				value: 'staticData',
-				description: 'Kept by SyncValidate in this workflow; bounded in size',
+				description: 'Kept by Sync Validate in this workflow; bounded in size',
 			},
 			{
 				name: 'Base Input',

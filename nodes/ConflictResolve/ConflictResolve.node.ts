@@ -7,7 +7,7 @@ import {
 } from 'n8n-workflow';
 
 import { execute } from './execute';
-import { properties } from './properties';
+import { properties, subtitle } from './properties';
 
 export class ConflictResolve implements INodeType {
 	description: INodeTypeDescription = {
@@ -16,7 +16,7 @@ export class ConflictResolve implements INodeType {
 		icon: { light: 'file:conflictResolve.svg', dark: 'file:conflictResolve.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["strategy"]}}',
+		subtitle: `={{${subtitle}}}`,
 		description:
 			'Turn each conflict from Conflict Check into one resolved record, with an audit of how',
 		defaults: { name: 'Conflict Resolve' },

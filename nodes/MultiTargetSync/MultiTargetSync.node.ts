@@ -8,7 +8,7 @@ import {
 
 import { systemCredentials } from '../shared/systems';
 import { execute } from './execute';
-import { properties } from './properties';
+import { properties, subtitle } from './properties';
 
 export class MultiTargetSync implements INodeType {
 	description: INodeTypeDescription = {
@@ -17,7 +17,7 @@ export class MultiTargetSync implements INodeType {
 		icon: { light: 'file:multiTargetSync.svg', dark: 'file:multiTargetSync.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{$parameter["writeMode"] + ": " + $parameter["syncType"]}}',
+		subtitle: `={{${subtitle}}}`,
 		description: 'Make every target system hold the resolved records: writes only what differs',
 		defaults: { name: 'Multi Target Sync' },
 		usableAsTool: true,

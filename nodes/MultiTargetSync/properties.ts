@@ -1,6 +1,19 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
 import { connectedSystemsProperty } from '../shared/systems';
+
+/** The canvas subtitle: "Write, bidirectional"; a sync type set by expression reads "(data)". */
+export const describeRun = (parameters: INodeParameters) => {
+	const modes: Record<string, string> = {
+		write: 'Write',
+		dryRun: 'Dry Run',
+		planOnly: 'Plan Only',
+	};
+	const type = parameters.syncType;
+	const shown = typeof type === 'string' && type.startsWith('=') ? '(data)' : String(type ?? '');
+	return `${modes[String(parameters.writeMode)] ?? String(parameters.writeMode)}, ${shown}`;
+};
+export const subtitle = `(${describeRun})($parameter)`;
 
 export const properties: INodeProperties[] = [
 	{
@@ -38,11 +51,27 @@ export const properties: INodeProperties[] = [
 	{
 		displayName: 'Sync Type',
 		name: 'syncType',
-		type: 'string',
+		type: 'options',
 		default: 'bidirectional',
-		placeholder: 'e.g. bidirectional, one_way, real_time',
 		description:
-			'Bidirectional (or real_time) also writes the source where the resolution differs from it; one_way never writes the source. Set it from the data with an expression.',
+			'Whether the source system is written too where the resolution differs from it. Set it from the data with an expression (bidirectional, one_way, real_time) to choose per run.',
+		options: [
+			{
+				name: 'Bidirectional',
+				value: 'bidirectional',
+				description: 'Every system, the source included, ends up holding the resolved record',
+			},
+			{
+				name: 'One-Way',
+				value: 'one_way',
+				description: 'Only the targets are written; the source is never changed',
+			},
+			{
+				name: 'Real-Time',
+				value: 'real_time',
+				description: 'As bidirectional, for syncs started by a change event',
+			},
+		],
 	},
 	{
 		displayName: 'Target Systems',

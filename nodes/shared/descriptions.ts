@@ -53,7 +53,7 @@ export const syncNameProperty: INodeProperties = {
 	default: 'default',
 	noDataExpression: true,
 	description:
-		'Names this sync’s base (its memory of the last validated sync) in the workflow static data. Use the same name on ConflictCheck and SyncValidate, and different names for different syncs in one workflow.',
+		'Names this sync’s base (its memory of the last validated sync) in the workflow static data. Use the same name on Conflict Check and Sync Validate, and different names for different syncs in one workflow.',
 };
 
 export const staticDataNotice: INodeProperties = {

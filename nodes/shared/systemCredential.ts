@@ -194,7 +194,7 @@ export abstract class SystemCredential implements ICredentialType {
 		dark: 'file:../nodes/MultiTargetSync/multiTargetSync.dark.svg',
 	} as const;
 
-	documentationUrl = 'https://github.com/n8n-nodes-data-sync/n8n-nodes-data-sync#systems-over-http';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-data-sync#systems-over-http';
 
 	properties: INodeProperties[] = systemProperties;
 

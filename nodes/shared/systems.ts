@@ -1,4 +1,9 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INodeCredentialDescription,
+	type INodeProperties,
+} from 'n8n-workflow';
 
 /** The slot credential types, in slot order: one node can hold up to this many systems. */
 export const SYSTEM_CREDENTIAL_TYPES = [
@@ -27,12 +32,18 @@ export interface SystemConnection {
 	shape: RestShape;
 }
 
-/** Credentials for the node description: slot n shows when at least n systems are connected. */
 type Condition = Record<string, Array<string | number | boolean>>;
 
-export function systemCredentials(show: Condition, hide?: Condition) {
+/**
+ * Credentials for the node description: slot n shows when at least n systems are connected,
+ * labelled with its number. Connected Systems is a number, not a list: n8n's editor takes an
+ * options parameter whose every value a credential names for the node's authentication selector,
+ * and hides it (and each parameter it depends on) from the panel.
+ */
+export function systemCredentials(show: Condition, hide?: Condition): INodeCredentialDescription[] {
 	return SYSTEM_CREDENTIAL_TYPES.map((name, i) => ({
 		name,
+		displayName: `Connected System ${i + 1}`,
 		required: true,
 		displayOptions: {
 			show: { ...show, connectedSystems: [1, 2, 3, 4].filter((n) => n > i) },
@@ -45,18 +56,14 @@ export function connectedSystemsProperty(show: Condition, hide?: Condition): INo
 	return {
 		displayName: 'Connected Systems',
 		name: 'connectedSystems',
-		type: 'options',
+		type: 'number',
 		default: 3,
 		noDataExpression: true,
+		typeOptions: { minValue: 1, maxValue: SYSTEM_CREDENTIAL_TYPES.length, numberPrecision: 0 },
 		displayOptions: { show, ...(hide ? { hide } : {}) },
+		hint: 'Each gets a credential slot above: Connected System 1, 2 ...',
 		description:
-			'How many systems this node reaches over HTTP. Each gets a Data Sync System credential whose System Name matches the name used in the data.',
-		options: [
-			{ name: '1', value: 1 },
-			{ name: '2', value: 2 },
-			{ name: '3', value: 3 },
-			{ name: '4', value: 4 },
-		],
+			'How many systems this node reaches over HTTP (1-4). Each gets a Data Sync System credential whose System Name is the name the data and the parameters use (system_a, crm ...); the slot order does not matter.',
 	};
 }
 

@@ -1,0 +1,227 @@
+/**
+ * The four nodes as a person meets them: n8n 2.41.1's editor in headless Chromium, the packed
+ * package installed as a community package. Each node is added from the node panel to a
+ * workflow (empty parameters, as n8n fills them in) and its parameter panel is read: every
+ * parameter that n8n's own display rules show (computed from the description n8n serves, with
+ * n8n-workflow's helpers) must be visible, for each value of each mode selector, chosen in the
+ * panel. The Day 66 workflow opens without issue badges, and the learner workflow runs from the
+ * Execute button and shows its conflict. Page errors that come from the package fail the test.
+ *
+ * Screenshots of each node's panel go to .tmp/editor/ (docs/editor/ with UPDATE_SCREENSHOTS=1,
+ * where the README shows them).
+ *
+ * Skips itself, saying why, when n8n or Chromium is missing, unless E2E_REQUIRED=1.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import type { INodeProperties, INodeTypeDescription } from 'n8n-workflow';
+import { chromium, type Locator, type Page } from 'playwright-core';
+
+import { demoCredentials } from '../../demo/systems/credentials.ts';
+import {
+	clearOverlays,
+	openEditor,
+	type Editor,
+	type PageElement,
+} from '../../scripts/n8n/editor.ts';
+import { n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from '../e2e/n8n';
+import { startSystems, type StartedSystems } from '../systems/helpers';
+import { freshParameters, modeSelectors, shownCredentials, shownParameters } from './visible';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const required = process.env.E2E_REQUIRED === '1';
+const available = n8nInstalled() && existsSync(CHROMIUM);
+if (!available && !required) {
+	console.log(
+		`SKIPPED editor tests: ${n8nInstalled() ? `no Chromium at ${CHROMIUM}` : 'n8n is not installed in .cache/n8n'} (npm test installs both)`,
+	);
+}
+const describeEditor = available || required ? describe : describe.skip;
+
+const SHOTS = path.join(
+	ROOT,
+	process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/editor' : '.tmp/editor',
+);
+const LOGIN = { email: 'learner@n8n-nodes-data-sync.dev', password: 'EditorTest1' };
+const PACKAGE = 'n8n-nodes-data-sync';
+const NODES = ['conflictCheck', 'conflictResolve', 'multiTargetSync', 'syncValidate'];
+
+type Json = Record<string, unknown>;
+const readWorkflow = (file: string) =>
+	JSON.parse(readFileSync(path.join(ROOT, 'workflows', file), 'utf8')) as Json;
+const day66 = readWorkflow('day66-data-sync.json');
+const learner = readWorkflow('learner-conflicts.json');
+
+/** An empty workflow with only a Manual Trigger, to add a node to as a person does. */
+const starter = (id: string) => ({
+	id,
+	name: `Try ${id}`,
+	active: false,
+	settings: { executionOrder: 'v1' },
+	nodes: [
+		{
+			parameters: {},
+			id: `${id}-trigger`,
+			name: 'Start',
+			type: 'n8n-nodes-base.manualTrigger',
+			typeVersion: 1,
+			position: [0, 0],
+		},
+	],
+	connections: {},
+});
+
+describeEditor('the nodes in the n8n editor, in a real browser', () => {
+	let systems: StartedSystems;
+	let n8n: RunningN8n;
+	let editor: Editor;
+	let page: Page;
+	const types = new Map<string, INodeTypeDescription>();
+
+	beforeAll(async () => {
+		mkdirSync(SHOTS, { recursive: true });
+		systems = await startSystems();
+		n8n = await startN8n({
+			packageTgz: packPackage(),
+			workflows: [day66, learner, ...NODES.map(starter)],
+			credentials: [
+				...demoCredentials(Object.values(systems.systems)),
+				{
+					id: 'dsWebhookAuth',
+					name: 'Data sync webhook secret',
+					type: 'httpHeaderAuth',
+					data: { name: 'X-Sync-Secret', value: 'editor-test' },
+				},
+			],
+		});
+		for (const t of await n8n.nodeTypes())
+			if (t.name.startsWith(`${PACKAGE}.`))
+				types.set(t.name.slice(PACKAGE.length + 1), t as unknown as INodeTypeDescription);
+		editor = await openEditor({ chromium, executablePath: CHROMIUM, url: n8n.url, login: LOGIN });
+		page = editor.page;
+	}, 240_000);
+
+	afterAll(async () => {
+		await editor?.close();
+		await n8n?.stop();
+		await systems?.stop();
+	});
+
+	afterEach(() => {
+		// Any uncaught page error that names the package (its node types, files or messages).
+		const ours = editor.pageErrors.filter((e) =>
+			/data-?sync|conflictCheck|conflictResolve|multiTargetSync|syncValidate/i.test(
+				`${e.message}\n${e.stack ?? ''}`,
+			),
+		);
+		expect(ours.map((e) => e.message)).toEqual([]);
+	});
+
+	async function openWorkflow(id: string): Promise<void> {
+		await page.goto(`${n8n.url}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
+		await page.waitForSelector('[data-test-id="canvas-node"]', { state: 'visible' });
+		await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
+		await clearOverlays(page);
+		// A tab of an earlier session may still hold the workflow's edit lock.
+		const here = page.getByRole('button', { name: 'Edit here' });
+		if (await here.isVisible()) await here.click();
+	}
+
+	/** Adds a node after the trigger from the node panel, by searching its name. */
+	async function addNode(displayName: string): Promise<Locator> {
+		await page.locator('[data-test-id="canvas-handle-plus"]').first().click();
+		const search = page.locator('[data-test-id="node-creator-search-bar"]');
+		await search.fill(displayName);
+		await page
+			.locator('[data-test-id="node-creator-item-name"]', { hasText: displayName })
+			.first()
+			.click();
+		// A community node opens its details first, with the button that adds it.
+		await page.getByRole('button', { name: 'Add to workflow' }).click();
+		const ndv = page.locator('[data-test-id="ndv"]');
+		await ndv.waitFor({ state: 'visible' });
+		return ndv;
+	}
+
+	/**
+	 * Names of the parameters the panel shows now: an input by its test id, a collection, fixed
+	 * collection or notice by the label or text of its parameter item.
+	 */
+	async function visibleInPanel(ndv: Locator, expected: INodeProperties[]): Promise<string[]> {
+		const panel = ndv.locator('[data-test-id="node-parameters"]');
+		const { ids, texts } = await panel.evaluate((panelRoot) => {
+			const root = panelRoot as unknown as PageElement;
+			const shown = (e: PageElement) => e.offsetParent !== null;
+			return {
+				ids: Array.from(root.querySelectorAll('[data-test-id^="parameter-input-"]'))
+					.filter(shown)
+					.map((e) => e.getAttribute('data-test-id')!.slice('parameter-input-'.length)),
+				texts: Array.from(root.querySelectorAll('[data-test-id="parameter-item"]'))
+					.filter(shown)
+					.map((e) => e.innerText.trim()),
+			};
+		});
+		return expected
+			.filter(
+				(p) =>
+					ids.includes(p.name) ||
+					(['collection', 'fixedCollection', 'notice'].includes(p.type) &&
+						texts.some((t) => t.startsWith(p.displayName.split('\n')[0].slice(0, 40)))),
+			)
+			.map((p) => p.name);
+	}
+
+	async function expectPanelShows(ndv: Locator, type: INodeTypeDescription, values: Json) {
+		const parameters = freshParameters(type, values as never);
+		const shown = shownParameters(type, parameters);
+		await ndv.locator('[data-test-id="node-parameters"]').waitFor({ state: 'visible' });
+		await page.waitForTimeout(300);
+		expect({ values, visible: await visibleInPanel(ndv, shown) }).toEqual({
+			values,
+			visible: shown.map((p) => p.name),
+		});
+		// Every credential slot the rules show, each labelled with what it is for.
+		const slots = shownCredentials(type, parameters);
+		const labels = await ndv.locator('[data-test-id="credentials-label"]').allInnerTexts();
+		expect(labels.length).toBe(slots.length);
+		for (const slot of slots) expect(labels.join('\n')).toContain(slot.displayName ?? slot.name);
+		return parameters;
+	}
+
+	async function choose(ndv: Locator, name: string, optionName: string): Promise<void> {
+		await ndv.locator(`[data-test-id="parameter-input-${name}"]`).click();
+		await page
+			.locator('.el-select-dropdown__item:visible')
+			.filter({
+				has: page.locator('.option-headline', {
+					hasText: new RegExp(`^${optionName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+				}),
+			})
+			.first()
+			.click();
+		await page.waitForTimeout(300);
+	}
+
+	for (const node of NODES) {
+		test(`${node}: added fresh, the panel shows every parameter, and each mode's parameters when chosen`, async () => {
+			const type = types.get(node)!;
+			expect(type).toBeDefined();
+			await openWorkflow(node);
+			const ndv = await addNode(type.displayName);
+			let values: Json = {};
+			await expectPanelShows(ndv, type, values);
+			await ndv.screenshot({ path: path.join(SHOTS, `${node}.png`) });
+			for (const selector of modeSelectors(type)) {
+				const visible = shownParameters(type, freshParameters(type, values as never));
+				if (!visible.some((p) => p.name === selector.name)) continue;
+				for (const option of selector.options ?? []) {
+					if (!('value' in option)) continue;
+					await choose(ndv, selector.name, option.name);
+					values = { ...values, [selector.name]: option.value };
+					await expectPanelShows(ndv, type, values);
+				}
+			}
+		}, 120_000);
+	}
+});
