@@ -247,13 +247,15 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		),
 	);
 	systems.push(indexed.system);
+	const scope = this.getNodeParameter('scope', 0, 'source') as 'source' | 'all';
+	const readBy = overHttp ? (this.getNodeParameter('readBy', 0, 'auto') as string) : 'page';
+	// By key, the other systems are asked for the source's keys only: what else they hold is unknown.
+	const byKey =
+		overHttp &&
+		scope === 'source' &&
+		(readBy === 'key' || (readBy === 'auto' && indexed.system.order.length <= BY_KEY_LIMIT));
 	if (overHttp) {
 		const connections = requireSystems(this, reachable!, others, 'Other Systems');
-		const scope = this.getNodeParameter('scope', 0, 'source') as string;
-		const readBy = this.getNodeParameter('readBy', 0, 'auto') as string;
-		const byKey =
-			scope === 'source' &&
-			(readBy === 'key' || (readBy === 'auto' && indexed.system.order.length <= BY_KEY_LIMIT));
 		const fetched = await Promise.all(
 			connections.map(async (system) => {
 				try {
@@ -361,7 +363,7 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		systems,
 		base,
 		watermark,
-		scope: this.getNodeParameter('scope', 0, 'source') as 'source' | 'all',
+		scope,
 		ignored,
 		missingMeansDeleted: Boolean(options.missingMeansDeleted),
 	});
@@ -371,8 +373,9 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const conflicts: INodeExecutionData[] = [];
 	const changes: INodeExecutionData[] = [];
 	const errorItems = errors.map(errorItem);
-	// Live records each system holds among the checked keys: the measure of the mass-delete guard.
-	const heldBySystem = Object.fromEntries(
+	// Live records each system holds among the checked keys (not all it holds): the measure of
+	// the mass-delete guard.
+	const heldAmongCheckedKeys = Object.fromEntries(
 		systemNames.map((name) => {
 			const s = result.counts.states[name];
 			return [name, s.unchanged + s.changed + s.created];
@@ -393,9 +396,9 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 				: { item: check.records[systems[n].name]!.itemIndex, input: n };
 		}
 		const json = {
-			syncId,
 			...toCheckedKey(check, systemNames, ignoredList, spec),
-			heldBySystem,
+			heldAmongCheckedKeys,
+			syncId,
 		} as unknown as IDataObject;
 		(check.kind === 'conflict' ? conflicts : changes).push({ json, pairedItem });
 	}
@@ -405,7 +408,7 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 			sourceSystem: source,
 			systems: systemNames,
 			keyFields: spec.keyFields,
-			scope: this.getNodeParameter('scope', 0, 'source') as string,
+			scope,
 			base: baseNote,
 			watermark:
 				watermark !== undefined
@@ -414,6 +417,13 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 						? new Date(base.watermark).toISOString()
 						: null,
 			counts: { ...result.counts, rejected: errors.length } as unknown as IDataObject,
+			heldAmongCheckedKeys,
+			notChecked: byKey
+				? {
+						count: null,
+						note: 'not known: the other systems were read by the source keys only (Read Records: By Key)',
+					}
+				: { ...result.notChecked },
 			durationMs: Date.now() - started,
 			...(overHttp ? { transport: { ...stats } } : {}),
 			...(sourceSystem && options.verifySource !== false
@@ -432,6 +442,12 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		},
 		pairedItem: sourceItems.map((_, item) => ({ item })),
 	};
+	if (!byKey && result.notChecked.count > 0) {
+		this.addExecutionHints({
+			message: `${result.notChecked.count} key(s) that only other systems hold were not checked (e.g. ${result.notChecked.sample.slice(0, 3).join(', ')}): set Keys to Check to Every Key on Any System to bring them over.`,
+			location: 'outputPane',
+		});
+	}
 	conflicts.push(...errorItems);
 	return [conflicts, changes, [summary]];
 }

@@ -134,12 +134,28 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					review.push({ json: { ...items[i].json }, pairedItem });
 					continue;
 				}
+				// The verdict first, then the resolution and its audit, then the check's detail.
+				// A resolution already on the item (a re-run) is replaced, never kept beside the new one.
+				const {
+					key,
+					kind,
+					conflictType,
+					reason,
+					resolved: _earlier,
+					resolvedDeleted: _earlierDeleted,
+					audit: _earlierAudit,
+					...detail
+				} = items[i].json;
 				resolved.push({
 					json: {
-						...items[i].json,
+						key,
+						kind,
+						...(conflictType ? { conflictType } : {}),
+						reason,
 						resolved: result.record as IDataObject | null,
 						resolvedDeleted: result.deleted,
 						audit: result.audit as unknown as IDataObject,
+						...detail,
 					},
 					pairedItem,
 				});

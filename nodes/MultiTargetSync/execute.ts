@@ -101,7 +101,7 @@ function massDeleteGuard(ctx: IExecuteFunctions, planned: Planned[], options: ID
 	for (const p of planned) {
 		// Conflict Check says how many records each system held among all checked keys (in-sync
 		// ones never reach this node); without it, count the records of the keys here.
-		const checked = (p.input as unknown as IDataObject).heldBySystem as
+		const checked = (p.input as unknown as IDataObject).heldAmongCheckedKeys as
 			| Record<string, number>
 			| undefined;
 		for (const system of p.input.systems) {

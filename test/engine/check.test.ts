@@ -56,7 +56,7 @@ describe('checkConflicts with a base', () => {
 			proposedFrom: 'A',
 			conflictFields: [],
 			changedFields: { email: ['A'] },
-			reason: 'only A changed it',
+			reason: 'only A changed it since the last validated sync',
 		});
 		expect(k.conflictType).toBeUndefined();
 	});
@@ -169,7 +169,7 @@ describe('checkConflicts with a base', () => {
 			states: { A: 'changed', B: 'changed', C: 'unchanged' },
 			changedFields: { email: ['A', 'B'] },
 			conflictFields: [],
-			reason: 'only A, B changed it',
+			reason: 'only A, B changed it since the last validated sync',
 		});
 	});
 
@@ -486,7 +486,24 @@ describe('checkConflicts without a base', () => {
 		});
 		expect(k.reason).toContain('no base and no watermark');
 		expect(k.reason).toContain('every difference is a conflict');
+		expect(k.reason).toContain('each counts as created');
 		expect(k.baseEntry).toBeUndefined();
+	});
+
+	test('no base: a key only the source holds is a change, and the reason says why it counts as created', () => {
+		const k = checkOne([
+			['A', [{ id: 1, name: 'Ada' }]],
+			['B', []],
+			['C', [{ id: 1, name: 'Ada' }]],
+		]);
+		expect(k).toMatchObject({
+			kind: 'change',
+			basis: 'none',
+			states: { A: 'created', B: 'missing', C: 'created' },
+			proposedFrom: 'A',
+			reason:
+				'no base and no watermark (no earlier validated sync to compare with): only A, C hold it, so it counts as created there and goes to B',
+		});
 	});
 
 	test('an empty base with no watermark is no base', () => {

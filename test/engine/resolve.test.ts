@@ -86,7 +86,7 @@ describe('clean changes and in-sync keys', () => {
 					winner: 'B',
 					fieldWinners: {},
 					losingValues: { A: { email: 'ada@x.io' }, C: { email: 'ada@x.io' } },
-					notes: [],
+					notes: ['clean change: only B changed it since the last validated sync'],
 				},
 			});
 		}
@@ -147,7 +147,7 @@ describe('clean changes and in-sync keys', () => {
 				winner: 'A',
 				fieldWinners: {},
 				losingValues: {},
-				notes: [],
+				notes: ['clean change: every system already holds the same data'],
 			},
 		});
 	});
@@ -170,7 +170,9 @@ describe('lastWriterWins', () => {
 				winner: 'B',
 				fieldWinners: {},
 				losingValues: { A: { email: 'a@x.io' }, C: { email: 'ada@x.io' } },
-				notes: [],
+				notes: [
+					'lastWriterWins: B has the latest updated-at (2024-01-03T00:00:00.000Z; A 2024-01-02T00:00:00.000Z)',
+				],
 			},
 		});
 		expectEveryLossAudited(input, res);
@@ -285,7 +287,7 @@ describe('sourceWins', () => {
 				winner: 'A',
 				fieldWinners: {},
 				losingValues: { B: { email: 'b@x.io' } },
-				notes: [],
+				notes: ['sourceWins: A is the source system'],
 			},
 		});
 	});
@@ -315,7 +317,10 @@ describe('sourceWins', () => {
 		expect(input.states.A).toBe('missing');
 		const r = resolved(resolveKey(input, opts('sourceWins')));
 		expect(r.audit.winner).toBe('C');
-		expect(r.audit.notes).toEqual(['source A has no record: fell back to lastWriterWins']);
+		expect(r.audit.notes).toEqual([
+			'source A has no record: fell back to lastWriterWins',
+			`lastWriterWins: C has the latest updated-at (${T2}; B ${T1})`,
+		]);
 	});
 
 	test('a source that deleted the record wins with the delete', () => {
@@ -337,7 +342,11 @@ describe('systemPriority', () => {
 		]);
 		const r = resolved(resolveKey(input, opts('systemPriority', { priority: ['C', 'B', 'A'] })));
 		// C is listed first but did not change the key: the first listed *contender* is B.
-		expect(r.audit).toMatchObject({ strategy: 'systemPriority', winner: 'B', notes: [] });
+		expect(r.audit).toMatchObject({
+			strategy: 'systemPriority',
+			winner: 'B',
+			notes: ['systemPriority: B comes first in the priority list (C, B, A) among B, A'],
+		});
 		expect(r.record).toEqual(edit({ email: 'b@x.io' }, T1));
 		expect(r.audit).not.toHaveProperty('tieBreak');
 	});
@@ -351,6 +360,7 @@ describe('systemPriority', () => {
 		expect(r.audit.winner).toBe('B');
 		expect(r.audit.notes).toEqual([
 			'none of A, B is in the priority list: fell back to lastWriterWins',
+			`lastWriterWins: B has the latest updated-at (${T2}; A ${T1})`,
 		]);
 	});
 });
@@ -382,7 +392,11 @@ describe('fieldMerge', () => {
 					B: { name: 'Ada' },
 					C: { email: 'ada@x.io', name: 'Ada', phone: '111' },
 				},
-				notes: [],
+				notes: [
+					`field "email": A and B changed it differently; lastWriterWins: B has the latest updated-at (${T2}; A ${T1})`,
+					'field "name": only A changed it, kept',
+					'field "phone": only B changed it, kept',
+				],
 			},
 		});
 		expectEveryLossAudited(input, res);
@@ -465,7 +479,10 @@ describe('fieldMerge', () => {
 		const r = resolved(resolveKey(input, opts('fieldMerge')));
 		expect(r.record).toEqual(edit({ phone: '222' }, T2));
 		expect(r.audit).toMatchObject({ strategy: 'fieldMerge', winner: 'B' });
-		expect(r.audit.notes).toEqual(['no base values to merge against: resolved by lastWriterWins']);
+		expect(r.audit.notes).toEqual([
+			'no base values to merge against: resolved by lastWriterWins',
+			`lastWriterWins: B has the latest updated-at (${T2}; A ${T1})`,
+		]);
 	});
 
 	test('with no base at all it falls back too', () => {
@@ -477,7 +494,10 @@ describe('fieldMerge', () => {
 		const r = resolved(resolveKey(input, opts('fieldMerge', { secondary: 'sourceWins' })));
 		expect(r.audit).toMatchObject({
 			winner: 'A',
-			notes: ['no base values to merge against: resolved by sourceWins'],
+			notes: [
+				'no base values to merge against: resolved by sourceWins',
+				'sourceWins: A is the source system',
+			],
 		});
 	});
 
@@ -490,6 +510,7 @@ describe('fieldMerge', () => {
 		expect(r).toMatchObject({ record: null, deleted: true, audit: { winner: 'B' } });
 		expect(r.audit.notes).toEqual([
 			'a delete cannot be merged field by field: resolved by lastWriterWins',
+			`lastWriterWins: B has the latest updated-at (${T2}; A ${T1})`,
 		]);
 	});
 });
@@ -784,7 +805,7 @@ describe('update against delete', () => {
 				winner: 'B',
 				fieldWinners: {},
 				losingValues: { A: { ...compared, email: 'a@x.io' } },
-				notes: [],
+				notes: [`lastWriterWins: B has the latest updated-at (${T2}; A ${T1})`],
 			},
 		});
 		expectEveryLossAudited(input, res);
@@ -805,7 +826,7 @@ describe('update against delete', () => {
 				winner: 'A',
 				fieldWinners: {},
 				losingValues: { B: { '(deleted)': true } },
-				notes: [],
+				notes: [`lastWriterWins: A has the latest updated-at (${T3}; B ${T2})`],
 			},
 		});
 	});

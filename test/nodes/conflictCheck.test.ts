@@ -132,6 +132,32 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 		expect(c9.pairedItem).toEqual({ item: 3, input: 2 });
 	});
 
+	it('keys only other systems hold are counted and hinted, never silently dropped, under the default scope', async () => {
+		const s = systems();
+		const extra = (id: string) =>
+			({ id, name: id, email: `${id}@b.io`, phone: '0', updated_at: T0 }) as never;
+		s.system_b.push(extra('c8'), extra('c9'));
+		s.system_c.push(extra('c9'));
+		const result = await runWorkflow({
+			workflow: syncWorkflow({ systems: s, resolve: false, staticData: staticBase(lastSync) }),
+			nodeTypes,
+			mode: 'trigger',
+		});
+		const keys = [0, 1].flatMap((o) => json(result.output(CHECK, o)).map((i) => i.key));
+		expect(keys).not.toContain('c8');
+		const [summary] = json(result.output(CHECK, 2));
+		expect(summary.notChecked).toEqual({
+			count: 2,
+			bySystem: { system_b: 2, system_c: 1 },
+			sample: ['c8', 'c9'],
+		});
+		// What each system holds among the checked keys, said under that name (not "held").
+		expect(summary.heldAmongCheckedKeys).toEqual({ system_a: 4, system_b: 3, system_c: 3 });
+		expect(result.run.data.resultData.runData[CHECK][0].hints?.map((h) => h.message)).toContain(
+			'2 key(s) that only other systems hold were not checked (e.g. c8, c9): set Keys to Check to Every Key on Any System to bring them over.',
+		);
+	});
+
 	it('on a manual run uses no base, says so, and treats every difference as a conflict', async () => {
 		const result = await runWorkflow({
 			workflow: syncWorkflow({

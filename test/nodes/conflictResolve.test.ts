@@ -64,6 +64,23 @@ async function resolveWith(
 }
 
 describe('Conflict Resolve node (in n8n’s engine)', () => {
+	it('puts the verdict, the resolution and its audit first, the check detail after', async () => {
+		const result = await resolveWith({ strategy: 'lastWriterWins' });
+		const [c1] = json(result.output(RESOLVE, 0));
+		expect(Object.keys(c1).slice(0, 7)).toEqual([
+			'key',
+			'kind',
+			'conflictType',
+			'reason',
+			'resolved',
+			'resolvedDeleted',
+			'audit',
+		]);
+		// The check's detail follows, once: the records, and how they are read.
+		expect(Object.keys(c1)).toEqual(expect.arrayContaining(['records', 'states', 'ignoredFields']));
+		expect(Object.keys(c1).filter((k) => k === 'audit')).toHaveLength(1);
+	});
+
 	it('last writer wins: the later updated-at wins and every overwritten value is in the audit', async () => {
 		const result = await resolveWith({ strategy: 'lastWriterWins' });
 		const [c1] = json(result.output(RESOLVE, 0));
@@ -77,7 +94,9 @@ describe('Conflict Resolve node (in n8n’s engine)', () => {
 				system_b: { balance: 15, email: 'ada@a.io', phone: '9', tags: ['vip', 'beta'] },
 				system_c: { balance: 10, email: 'ada@a.io', tags: ['vip'] },
 			},
-			notes: [],
+			notes: [
+				'lastWriterWins: system_a has the latest updated-at (2026-02-01T10:00:00.000Z; system_b 2026-02-01T09:00:00.000Z)',
+			],
 		});
 		expect(result.output(RESOLVE, 0)[0].pairedItem).toEqual({ item: 0 });
 	});

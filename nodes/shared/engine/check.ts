@@ -50,9 +50,40 @@ export interface CheckCounts {
 	states: Record<string, Record<SystemState, number>>;
 }
 
+/** Keys other systems hold that the source did not send: left alone under scope 'source'. */
+export interface NotChecked {
+	count: number;
+	bySystem: Record<string, number>;
+	/** The first few, in the order the systems hold them. */
+	sample: string[];
+}
+
 export interface CheckResult {
 	keys: KeyCheck[];
 	counts: CheckCounts;
+	notChecked: NotChecked;
+}
+
+const NOT_CHECKED_SAMPLE = 20;
+
+/** One pass over the other systems' keys, looked up in the source's index. */
+function keysNotChecked(systems: IndexedSystem[]): NotChecked {
+	const [source, ...others] = systems;
+	const seen = new Set<string>();
+	const result: NotChecked = { count: 0, bySystem: {}, sample: [] };
+	for (const s of others) {
+		let n = 0;
+		for (const key of s.order) {
+			if (source.records.has(key)) continue;
+			n++;
+			if (seen.has(key)) continue;
+			seen.add(key);
+			if (result.sample.length < NOT_CHECKED_SAMPLE) result.sample.push(key);
+		}
+		result.bySystem[s.name] = n;
+	}
+	result.count = seen.size;
+	return result;
 }
 
 const CHANGE_STATES: ReadonlySet<SystemState> = new Set(['changed', 'created', 'deleted']);
@@ -138,6 +169,19 @@ function fieldDiff(
 	}
 }
 
+/** Why a key is a clean change, in words a learner reads right, with or without a base. */
+function changeReason(check: KeyCheck, candidates: string[], systems: IndexedSystem[]): string {
+	const who = candidates.join(', ');
+	if (check.basis === 'none') {
+		const without = systems.map((s) => s.name).filter((n) => check.states[n] === 'missing');
+		return `no base and no watermark (no earlier validated sync to compare with): only ${who} ${candidates.length === 1 ? 'holds' : 'hold'} it, so it counts as created there and goes to ${without.join(', ')}`;
+	}
+	const states = new Set(candidates.map((n) => check.states[n]));
+	const verb = states.size === 1 ? [...states][0] : 'changed';
+	const since = check.basis === 'watermark' ? 'the watermark' : 'the last validated sync';
+	return `only ${who} ${verb} it since ${since}`;
+}
+
 function classify(
 	key: string,
 	systems: IndexedSystem[],
@@ -195,7 +239,7 @@ function classify(
 				: 'update_update';
 		check.reason =
 			basis === 'none'
-				? `no base and no watermark: ${candidates.join(', ')} hold different data and nothing tells which changed, so every difference is a conflict`
+				? `no base and no watermark (no earlier validated sync to compare with): ${candidates.join(', ')} hold different data and nothing tells which changed, so each counts as created and every difference is a conflict`
 				: `${candidates.join(', ')} changed it to different values since the ${basis === 'base' && entry ? 'last validated sync' : basis === 'watermark' ? 'watermark' : 'base'}`;
 	} else if (candidateFps.size === 1) {
 		const [fp] = candidateFps;
@@ -204,7 +248,7 @@ function classify(
 			check.reason = 'every system already holds the same data';
 		} else {
 			check.kind = 'change';
-			check.reason = `only ${candidates.join(', ')} changed it`;
+			check.reason = changeReason(check, candidates, systems);
 		}
 	} else {
 		const holders = held.flatMap((fp, i) =>
@@ -273,5 +317,13 @@ export function checkConflicts(options: CheckOptions): CheckResult {
 		else counts.inSync++;
 		for (const s of systems) counts.states[s.name][check.states[s.name]]++;
 	}
-	return { keys: result, counts };
+	const notChecked: NotChecked =
+		scope === 'source'
+			? keysNotChecked(systems)
+			: {
+					count: 0,
+					bySystem: Object.fromEntries(systems.slice(1).map((s) => [s.name, 0])),
+					sample: [],
+				};
+	return { keys: result, counts, notChecked };
 }

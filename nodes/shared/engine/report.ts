@@ -41,23 +41,24 @@ export function toCheckedKey(
 		updatedAt[s] = isoOrNull(r?.updatedAt);
 		deleted[s] = r?.deleted ?? false;
 	}
+	// What a person reads first comes first: the key, its verdict and why; the records after.
 	return {
 		key: check.key,
 		kind: check.kind,
-		basis: check.basis,
 		...(check.conflictType ? { conflictType: check.conflictType } : {}),
-		sourceSystem: systems[0],
-		systems,
-		states: { ...check.states },
-		records,
-		deleted,
-		updatedAt,
+		reason: check.reason,
 		conflictFields: [...check.conflictFields],
 		changedFields: Object.fromEntries(
 			Object.entries(check.changedFields).map(([f, s]) => [f, [...s]]),
 		),
+		states: { ...check.states },
 		...(check.proposedFrom ? { proposedFrom: check.proposedFrom } : {}),
-		reason: check.reason,
+		basis: check.basis,
+		sourceSystem: systems[0],
+		systems,
+		records,
+		deleted,
+		updatedAt,
 		base: check.baseEntry ? (copyJson(check.baseEntry) as CheckedKey['base']) : null,
 		ignoredFields: [...ignoredFields],
 		...(fields.keyFields ? { keyFields: [...fields.keyFields] } : {}),

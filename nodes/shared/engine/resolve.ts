@@ -124,22 +124,26 @@ function timeOf(ctx: Ctx, system: string): number {
 	return t === null || t === undefined ? -Infinity : parseTimestamp(t)!;
 }
 
+/** An instant as the audit says it: ISO, or "no updated-at". */
+const instant = (ms: number) => (ms === -Infinity ? 'no updated-at' : new Date(ms).toISOString());
+
 /**
- * Picks one system by a record rule. For a record, the source wins whatever its state (it is the
- * system of record); for a field (onlyAmong), only a system that holds the field can win.
+ * Picks one system by a record rule, and says why it won. For a record, the source wins whatever
+ * its state (it is the system of record); for a field (onlyAmong), only a system that holds the
+ * field can win.
  */
 function pick(
 	rule: SecondaryRule,
 	among: string[],
 	ctx: Ctx,
 	onlyAmong = false,
-): { winner: string; tieBreak?: Audit['tieBreak'] } {
+): { winner: string; tieBreak?: Audit['tieBreak']; why: string } {
 	const ordered = ctx.order.filter((s) => among.includes(s));
 	const { input, options } = ctx;
 	if (rule === 'sourceWins') {
 		const source = input.sourceSystem;
 		if (onlyAmong ? among.includes(source) : input.states[source] !== 'missing') {
-			return { winner: source };
+			return { winner: source, why: `sourceWins: ${source} is the source system` };
 		}
 		ctx.notes.push(
 			`source ${source} has no ${onlyAmong ? 'live value' : 'record'}: fell back to lastWriterWins`,
@@ -147,7 +151,11 @@ function pick(
 	}
 	if (rule === 'systemPriority') {
 		const first = options.priority.find((s) => ordered.includes(s));
-		if (first) return { winner: first };
+		if (first)
+			return {
+				winner: first,
+				why: `systemPriority: ${first} comes first in the priority list (${options.priority.join(', ')}) among ${ordered.join(', ')}`,
+			};
 		ctx.notes.push(
 			`none of ${ordered.join(', ')} is in the priority list: fell back to lastWriterWins`,
 		);
@@ -165,13 +173,22 @@ function pick(
 	}
 	if (bestTime === -Infinity)
 		ctx.notes.push('no updated-at on the contenders: the tie-break order decided');
-	if (!tied) return { winner: best };
+	const others = ordered
+		.filter((s) => s !== best)
+		.map((s) => `${s} ${instant(timeOf(ctx, s))}`)
+		.join(', ');
+	const latest = `lastWriterWins: ${best} has the latest updated-at (${instant(bestTime)}; ${others || 'no other contender'})`;
+	if (!tied) return { winner: best, why: latest };
 	const tieBreak = options.priority.includes(best)
 		? 'priority'
 		: best === input.sourceSystem
 			? 'source'
 			: 'name';
-	return { winner: best, tieBreak };
+	return {
+		winner: best,
+		tieBreak,
+		why: `${latest}, a tie broken by ${tieBreak === 'name' ? 'system name' : tieBreak}`,
+	};
 }
 
 function comparable(values: unknown[]): ((v: unknown) => number | string) | undefined {
@@ -263,7 +280,8 @@ function applyFieldRule(
 				: { value: valueOf(recordWinner), from: [recordWinner] };
 		}
 		default: {
-			const { winner } = pick(rule, holders, ctx, true);
+			const { winner, why } = pick(rule, holders, ctx, true);
+			ctx.notes.push(`field "${field}": ${why}`);
 			return { value: valueOf(winner), from: [winner] };
 		}
 	}
@@ -328,8 +346,14 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 					from: changers,
 					rule: changers.length > 1 ? 'same_change' : 'one_sided',
 				};
+				ctx.notes.push(
+					`field "${field}": ${changers.length > 1 ? `${changers.join(' and ')} made the same change` : `only ${changers[0]} changed it`}, kept`,
+				);
 			} else {
-				const { winner } = pick(options.secondary, changers, ctx);
+				const { winner, why } = pick(options.secondary, changers, ctx);
+				ctx.notes.push(
+					`field "${field}": ${changers.join(' and ')} changed it differently; ${why}`,
+				);
 				value = input.records[winner]![field];
 				fieldWinners[field] = { from: [winner], rule: options.secondary };
 			}
@@ -380,7 +404,7 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 				winner,
 				fieldWinners: {},
 				losingValues: losingValues(ctx, record),
-				notes: [],
+				notes: [`clean change: ${input.reason}`],
 			},
 		};
 	}
@@ -406,7 +430,8 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 		}
 		const rule: SecondaryRule =
 			options.strategy === 'fieldMerge' ? options.secondary : options.strategy;
-		const { winner, tieBreak } = pick(rule, contenders, ctx);
+		const { winner, tieBreak, why } = pick(rule, contenders, ctx);
+		ctx.notes.push(why);
 		record = isDeleted(ctx, winner) ? null : copy(input.records[winner]!);
 		const fieldWinners: Record<string, FieldWinner> = {};
 		if (record !== null) {
