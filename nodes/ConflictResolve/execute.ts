@@ -88,6 +88,17 @@ function asCheckedKey(ctx: IExecuteFunctions, json: IDataObject, i: number): Che
 	return json as unknown as CheckedKey;
 }
 
+/** Fields a resolved item starts with; the rest of the check item follows them. */
+const LEADING_FIELDS = new Set([
+	'key',
+	'kind',
+	'conflictType',
+	'reason',
+	'resolved',
+	'resolvedDeleted',
+	'audit',
+]);
+
 /** A clean change resolves to its proposal whatever the strategy: no parameter is read for it. */
 const CLEAN_CHANGE_OPTIONS: ResolveOptions = {
 	strategy: 'lastWriterWins',
@@ -134,18 +145,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 					review.push({ json: { ...items[i].json }, pairedItem });
 					continue;
 				}
-				// The verdict first, then the resolution and its audit, then the check's detail.
-				// A resolution already on the item (a re-run) is replaced, never kept beside the new one.
-				const {
-					key,
-					kind,
-					conflictType,
-					reason,
-					resolved: _earlier,
-					resolvedDeleted: _earlierDeleted,
-					audit: _earlierAudit,
-					...detail
-				} = items[i].json;
+				// The verdict first, then the resolution and its audit, then the check's detail; a
+				// resolution already on the item (a re-run) is replaced, never kept beside the new one.
+				const { key, kind, conflictType, reason } = items[i].json;
+				const detail = Object.fromEntries(
+					Object.entries(items[i].json).filter(([field]) => !LEADING_FIELDS.has(field)),
+				);
 				resolved.push({
 					json: {
 						key,
