@@ -22,6 +22,8 @@ test)
 	npx tsc -p test/tsconfig.json
 	# The end-to-end tests run the workflow in a real n8n: install it (cached after the first run).
 	bash scripts/n8n/install.sh
+	# The editor tests drive n8n's editor in Debian's Chromium (playwright-core never downloads one).
+	bash scripts/n8n/install-chromium.sh
 	E2E_REQUIRED=1 npx jest "${@:2}"
 	;;
 demo)
