@@ -3,7 +3,8 @@
  * then brings up the whole Day 66 pipeline and leaves it running:
  *   1. the three demo systems, seeded with conflicting customers (.data/systems);
  *   2. a real n8n 2.41.1 with this package installed as a community package (.data/n8n);
- *   3. the system credentials, the webhook secret and workflows/day66-data-sync.json, published;
+ *   3. the system credentials, the webhook secret and workflows/day66-data-sync.json, published
+ *      (with the sync monitor), and the learner starter workflows/learner-conflicts.json;
  *   4. one sync through the webhook, whose report it prints, with the editor URL.
  * A second run stops what the first left running and starts again on the same data.
  * `npm run demo -- stop` stops everything.
@@ -35,6 +36,7 @@ const PORT = Number(process.env.DEMO_N8N_PORT ?? 5678);
 const URL = `http://127.0.0.1:${PORT}`;
 const WORKFLOW = path.join(ROOT, 'workflows/day66-data-sync.json');
 const MONITOR = path.join(ROOT, 'workflows/day66-sync-monitor.json');
+const LEARNER = path.join(ROOT, 'workflows/learner-conflicts.json');
 // Demo-only values, like the demo systems' own secrets in demo/systems/systems.json.
 const WEBHOOK_HEADER = 'X-Sync-Secret';
 const WEBHOOK_VALUE = process.env.DEMO_WEBHOOK_SECRET ?? 'demo-webhook-value-not-a-secret';
@@ -213,6 +215,7 @@ async function main(): Promise<void> {
 	}
 	n8nCli(['import:workflow', `--input=${WORKFLOW}`]);
 	n8nCli(['import:workflow', `--input=${MONITOR}`]);
+	n8nCli(['import:workflow', `--input=${LEARNER}`]);
 	n8nCli(['publish:workflow', '--id=day66DataSync01']);
 	n8nCli(['publish:workflow', '--id=day66SyncMonitor01']);
 	startDetached('n8n', process.execPath, [N8N_BIN, 'start'], demoEnv());
@@ -298,6 +301,7 @@ async function main(): Promise<void> {
 
 	step(`Running (${Math.round((Date.now() - started) / 1000)} s)`);
 	console.log(`editor:   ${URL}/workflow/day66DataSync01  (first visit: create the owner account)`);
+	console.log(`learner:  ${URL}/workflow/learnerConflicts01  (Execute workflow, then open Conflict Resolve)`);
 	console.log(
 		`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`,
 	);
