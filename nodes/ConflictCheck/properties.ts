@@ -16,13 +16,14 @@ export const configuredInputs = (parameters: INodeParameters) => {
 	return inputs;
 };
 
-/** The canvas subtitle: "system_a vs system_b, system_c (HTTP)"; values set by expression read "(data)". */
+/**
+ * The canvas subtitle: "system_a vs system_b, system_c (HTTP)". The editor resolves parameters
+ * set by expression first; without data to resolve them it shows no subtitle.
+ */
 export const describeSystems = (parameters: INodeParameters) => {
-	const shown = (v: unknown) =>
-		typeof v === 'string' && v.startsWith('=') ? '(data)' : String(v ?? '').trim() || 'nothing';
 	const http = parameters.systemsFrom === 'http';
-	const others = shown(http ? parameters.httpSystems : parameters.otherSystems);
-	return `${shown(parameters.sourceSystem)} vs ${others}${http ? ' (HTTP)' : ''}`;
+	const others = String((http ? parameters.httpSystems : parameters.otherSystems) ?? '').trim();
+	return `${String(parameters.sourceSystem ?? '')} vs ${others || 'nothing'}${http ? ' (HTTP)' : ''}`;
 };
 export const subtitle = `(${describeSystems})($parameter)`;
 

@@ -132,10 +132,10 @@ export const properties: INodeProperties[] = [
 	},
 ];
 
-/** The canvas subtitle: the strategy's name as the panel shows it; one set by expression reads "(data)". */
+/** The canvas subtitle: the strategy's name as the panel shows it. */
 const strategyNames = Object.fromEntries(
 	(
 		properties.find((p) => p.name === 'strategy')!.options as Array<{ name: string; value: string }>
 	).map((o) => [o.value, o.name]),
 );
-export const subtitle = `(${JSON.stringify(strategyNames)})[$parameter["strategy"]] ?? (String($parameter["strategy"]).startsWith("=") ? "(data)" : $parameter["strategy"])`;
+export const subtitle = `(${JSON.stringify(strategyNames)})[$parameter["strategy"]] ?? $parameter["strategy"]`;

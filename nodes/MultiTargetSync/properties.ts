@@ -2,16 +2,11 @@ import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
 import { connectedSystemsProperty } from '../shared/systems';
 
-/** The canvas subtitle: "Write, bidirectional"; a sync type set by expression reads "(data)". */
+/** The canvas subtitle: "Write, bidirectional" (none while the sync type awaits data). */
 export const describeRun = (parameters: INodeParameters) => {
-	const modes: Record<string, string> = {
-		write: 'Write',
-		dryRun: 'Dry Run',
-		planOnly: 'Plan Only',
-	};
-	const type = parameters.syncType;
-	const shown = typeof type === 'string' && type.startsWith('=') ? '(data)' : String(type ?? '');
-	return `${modes[String(parameters.writeMode)] ?? String(parameters.writeMode)}, ${shown}`;
+	const modes: Record<string, string> = { write: 'Write', dryRun: 'Dry Run', planOnly: 'Plan Only' };
+	const mode = String(parameters.writeMode);
+	return `${modes[mode] ?? mode}, ${String(parameters.syncType ?? '')}`;
 };
 export const subtitle = `(${describeRun})($parameter)`;
 

@@ -17,7 +17,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 import { loadSystemsConfig, startSystems, type StartedSystems } from '../systems/helpers';
-import { n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
+import { describeWithN8n } from './describe';
+import { packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
 type Json = Record<string, unknown>;
 
@@ -110,9 +111,8 @@ function mariadb(sql: string): string {
 const oneLine = (error: unknown) => (error as Error).message.replace(/\s+/g, ' ').trim();
 
 /** Why the e2e cannot run here, or undefined when it can. */
+/** What this test needs besides n8n: the database clients and servers. */
 function unavailable(): string | undefined {
-	if (!n8nInstalled())
-		return 'n8n is not installed in .cache/n8n (run scripts/n8n/install.sh, or npm test does it)';
 	if (run('psql', ['--version']).status !== 0) return 'the psql client is not installed';
 	if (!MARIADB_CLI) return 'the mariadb (or mysql) client is not installed';
 	try {
@@ -128,10 +128,8 @@ function unavailable(): string | undefined {
 	return undefined;
 }
 
-const required = process.env.E2E_REQUIRED === '1';
-const skipReason = unavailable();
-if (skipReason && !required) console.log(`SKIPPED database e2e: ${skipReason}`);
-const describeE2e = skipReason && !required ? describe.skip : describe;
+const missing = unavailable();
+const describeE2e = describeWithN8n('database e2e', missing ? [missing] : []);
 
 const q = (value: unknown) =>
 	value === null || value === undefined ? 'NULL' : `'${String(value).replace(/'/g, "''")}'`;

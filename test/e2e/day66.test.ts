@@ -16,17 +16,11 @@ import {
 	type RunningSystem,
 	type StartedSystems,
 } from '../systems/helpers';
-import { n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
+import { describeWithN8n } from './describe';
+import { packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
 const WEBHOOK_SECRET = process.env.E2E_WEBHOOK_SECRET ?? 'e2e-webhook-header-value';
-const required = process.env.E2E_REQUIRED === '1';
-const available = n8nInstalled();
-if (!available && !required) {
-	console.log(
-		'SKIPPED day66 e2e: n8n is not installed in .cache/n8n (run scripts/n8n/install.sh, or npm test does it)',
-	);
-}
-const describeE2e = available || required ? describe : describe.skip;
+const describeE2e = describeWithN8n('day66 e2e');
 
 type Json = Record<string, unknown>;
 

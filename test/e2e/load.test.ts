@@ -17,6 +17,7 @@ import {
 	startN8n,
 	type RunningN8n,
 } from './n8n';
+import { describeWithN8n } from './describe';
 
 const PACKAGE = 'n8n-nodes-data-sync';
 const WORKFLOW_ID = 'e2eLoadSmoke0001';
@@ -96,16 +97,8 @@ const listed = {
 };
 
 const installed = n8nInstalled();
-const required = process.env.E2E_REQUIRED === '1';
-const skip = !installed && !required;
-if (skip) {
-	process.stdout.write(
-		`[e2e] SKIPPED: n8n ${N8N_VERSION} is not installed in ${N8N_DIR}. ` +
-			'Run scripts/n8n/install.sh (about 6 min cold), or set E2E_REQUIRED=1 to make this a failure.\n',
-	);
-}
 
-(skip ? describe.skip : describe)(`package in a real n8n ${N8N_VERSION}`, () => {
+describeWithN8n('load e2e')(`package in a real n8n ${N8N_VERSION}`, () => {
 	let n8n: RunningN8n | undefined;
 	let tgz: string | undefined;
 

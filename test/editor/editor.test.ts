@@ -25,19 +25,16 @@ import {
 	type Editor,
 	type PageElement,
 } from '../../scripts/n8n/editor.ts';
-import { n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from '../e2e/n8n';
+import { describeWithN8n } from '../e2e/describe';
+import { packPackage, ROOT, startN8n, type RunningN8n } from '../e2e/n8n';
 import { startSystems, type StartedSystems } from '../systems/helpers';
 import { freshParameters, modeSelectors, shownCredentials, shownParameters } from './visible';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const required = process.env.E2E_REQUIRED === '1';
-const available = n8nInstalled() && existsSync(CHROMIUM);
-if (!available && !required) {
-	console.log(
-		`SKIPPED editor tests: ${n8nInstalled() ? `no Chromium at ${CHROMIUM}` : 'n8n is not installed in .cache/n8n'} (npm test installs both)`,
-	);
-}
-const describeEditor = available || required ? describe : describe.skip;
+const describeEditor = describeWithN8n(
+	'editor tests',
+	existsSync(CHROMIUM) ? [] : [`no Chromium at ${CHROMIUM} (npm test installs it)`],
+);
 
 const SHOTS = path.join(
 	ROOT,
@@ -162,14 +159,14 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 					.map((e) => e.innerText.trim()),
 			};
 		});
-		return expected
-			.filter(
-				(p) =>
-					ids.includes(p.name) ||
-					(['collection', 'fixedCollection', 'notice'].includes(p.type) &&
-						texts.some((t) => t.startsWith(p.displayName.split('\n')[0].slice(0, 40)))),
-			)
-			.map((p) => p.name);
+		const flat = (t: string) => t.replace(/\s+/g, ' ').trim();
+		// A notice is its whole text; a collection's item starts with its label on a line of its own.
+		const shownAs = (p: INodeProperties) =>
+			p.type === 'notice'
+				? texts.some((t) => flat(t) === flat(p.displayName))
+				: ['collection', 'fixedCollection'].includes(p.type) &&
+					texts.some((t) => t.split('\n')[0].trim() === p.displayName);
+		return expected.filter((p) => ids.includes(p.name) || shownAs(p)).map((p) => p.name);
 	}
 
 	async function expectPanelShows(ndv: Locator, type: INodeTypeDescription, values: Json) {
@@ -177,9 +174,14 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		const shown = shownParameters(type, parameters);
 		await ndv.locator('[data-test-id="node-parameters"]').waitFor({ state: 'visible' });
 		await page.waitForTimeout(300);
-		expect({ values, visible: await visibleInPanel(ndv, shown) }).toEqual({
+		// Every parameter the rules show, and none they hide (each name once: n8n repeats a name
+		// for variants with other display rules).
+		const everyName = type.properties.filter(
+			(p, i) => p.type !== 'hidden' && type.properties.findIndex((q) => q.name === p.name) === i,
+		);
+		expect({ values, visible: await visibleInPanel(ndv, everyName) }).toEqual({
 			values,
-			visible: shown.map((p) => p.name),
+			visible: everyName.filter((p) => shown.some((q) => q.name === p.name)).map((p) => p.name),
 		});
 		// Every credential slot the rules show, each labelled with what it is for.
 		const slots = shownCredentials(type, parameters);
@@ -201,6 +203,11 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 			.first()
 			.click();
 		await page.waitForTimeout(300);
+	}
+
+	async function closeNdv(): Promise<void> {
+		await page.locator('[data-test-id="ndv-close-button"]').click();
+		await page.locator('[data-test-id="ndv"]').waitFor({ state: 'hidden' });
 	}
 
 	/** Names of the nodes on the canvas that show an issue badge (or a warning status). */
@@ -234,6 +241,11 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 	test('the learner workflow runs from the Execute button and shows the conflict with its fields and audit', async () => {
 		await openWorkflow(String(learner.id));
 		expect(await nodesWithIssues()).toEqual([]);
+		// The canvas says what each node does, in words.
+		const canvasText = async (name: string) =>
+			await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).innerText();
+		expect(await canvasText('Conflict Check')).toContain('system_a vs system_b');
+		expect(await canvasText('Conflict Resolve')).toContain('Last Writer Wins');
 		await page.locator('[data-test-id="execute-workflow-button"]:visible').first().click();
 		const done = (name: string) =>
 			page
@@ -267,7 +279,7 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		])
 			expect(text).toContain(expected);
 		await ndv.screenshot({ path: path.join(SHOTS, 'learner-resolved.png') });
-		await page.keyboard.press('Escape');
+		await closeNdv();
 		// Conflict Check says the key only system_b holds was not checked, where a person looks.
 		await page.locator('[data-test-id="canvas-node"][data-node-name="Conflict Check"]').dblclick();
 		await ndv.waitFor({ state: 'visible' });
@@ -280,7 +292,7 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		);
 		expect(summary).toContain('"base": "none"');
 		await ndv.screenshot({ path: path.join(SHOTS, 'learner-summary.png') });
-		await page.keyboard.press('Escape');
+		await closeNdv();
 	}, 120_000);
 
 	for (const node of NODES) {
@@ -293,8 +305,19 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 			await expectPanelShows(ndv, type, values);
 			await ndv.screenshot({ path: path.join(SHOTS, `${node}.png`) });
 			if (node === 'multiTargetSync') {
-				// The badge check can fail: a fresh Multi Target Sync lacks two of its three credentials.
+				// Each slot lists only its own credential type, not the other slots' types first.
+				await ndv.locator('[data-test-id="node-credentials-select"] input').first().click();
+				const items = page.locator(
+					'[data-test-id^="node-credentials-select-item-"]:not([data-test-id$="-new"]):visible',
+				);
+				await items.first().waitFor({ state: 'visible' });
+				const listed = await items.allInnerTexts();
+				expect(listed.length).toBeGreaterThan(0);
+				for (const option of listed) expect(option).toContain('Data Sync System 1 API');
+				expect(listed.join('\n')).toContain('Demo system_a');
 				await page.keyboard.press('Escape');
+				// The badge check can fail: a fresh Multi Target Sync lacks two of its three credentials.
+				await closeNdv();
 				expect(await nodesWithIssues()).toEqual([type.displayName]);
 				await page
 					.locator(`[data-test-id="canvas-node"][data-node-name="${type.displayName}"]`)

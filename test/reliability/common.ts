@@ -16,7 +16,8 @@ import { DatabaseSync } from 'node:sqlite';
 
 import { demoCredentials } from '../../demo/systems/credentials.ts';
 import { startSystems, type StartedSystems, type SystemStats } from '../systems/helpers';
-import { n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from '../e2e/n8n';
+import { describeWithN8n } from '../e2e/describe';
+import { packPackage, ROOT, startN8n, type RunningN8n } from '../e2e/n8n';
 
 export type Json = Record<string, unknown>;
 
@@ -29,14 +30,7 @@ export const SYSTEMS = ['system_a', 'system_b', 'system_c'] as const;
 export const WEBHOOK_SECRET =
 	process.env.RELIABILITY_WEBHOOK_SECRET ?? 'reliability-webhook-header-value-5d1c07';
 
-const required = process.env.E2E_REQUIRED === '1';
-export const available = n8nInstalled();
-if (!available && !required) {
-	console.log(
-		'SKIPPED reliability: n8n is not installed in .cache/n8n (run scripts/n8n/install.sh, or npm test does it)',
-	);
-}
-export const describeE2e = available || required ? describe : describe.skip;
+export const describeE2e = describeWithN8n('reliability');
 
 export const WORKFLOW = JSON.parse(
 	readFileSync(path.join(ROOT, 'workflows/day66-data-sync.json'), 'utf8'),
