@@ -235,7 +235,6 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 			);
 		expect(drawn.sort()).toEqual([...names].sort());
 		expect(await nodesWithIssues()).toEqual([]);
-		await page.screenshot({ path: path.join(SHOTS, 'day66-workflow.png') });
 	}, 60_000);
 
 	test('the learner workflow runs from the Execute button and shows the conflict with its fields and audit', async () => {
