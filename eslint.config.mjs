@@ -13,7 +13,10 @@ export default [
 			'@n8n/community-nodes/require-node-api-error': 'off',
 			// Tests and the demo start real processes (demo systems, n8n); nodes never may.
 			'@n8n/community-nodes/no-dangerous-functions': 'off',
-			'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+			'@typescript-eslint/no-unused-vars': [
+				'error',
+				{ argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+			],
 			'import-x/no-unresolved': 'off',
 			// Benchmarks, the demo and some tests print figures.
 			'no-console': 'off',

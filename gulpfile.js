@@ -23,7 +23,8 @@ function checkPackage(done) {
 			const files = typeof icon === 'string' ? [icon] : Object.values(icon ?? {});
 			for (const name of files.filter((f) => f.startsWith('file:'))) {
 				const iconPath = path.join(path.dirname(file), name.slice(5));
-				if (!fs.existsSync(iconPath)) problems.push(`${file} names icon ${name}, missing at ${iconPath}`);
+				if (!fs.existsSync(iconPath))
+					problems.push(`${file} names icon ${name}, missing at ${iconPath}`);
 			}
 		}
 	}

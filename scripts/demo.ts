@@ -301,7 +301,9 @@ async function main(): Promise<void> {
 
 	step(`Running (${Math.round((Date.now() - started) / 1000)} s)`);
 	console.log(`editor:   ${URL}/workflow/day66DataSync01  (first visit: create the owner account)`);
-	console.log(`learner:  ${URL}/workflow/learnerConflicts01  (Execute workflow, then open Conflict Resolve)`);
+	console.log(
+		`learner:  ${URL}/workflow/learnerConflicts01  (Execute workflow, then open Conflict Resolve)`,
+	);
 	console.log(
 		`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`,
 	);

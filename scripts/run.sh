@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's two commands land here: `npm test` -> run.sh test, `npm run demo` -> run.sh demo.
+# The README's two commands land here: `npm test` -> run.sh test, `npm run demo` -> run.sh demo;
+# `npm run test:unit` -> run.sh unit is the fast inner loop.
 # Works from a fresh clone with only the machine's Node 20 and npm: it fetches Node 24 from the
 # npm registry (n8n-workflow 2.x needs it) and installs the locked dev dependencies.
 set -euo pipefail
@@ -19,12 +20,18 @@ case "${1:-}" in
 test)
 	npm run build --silent
 	npx n8n-node lint
+	npx prettier --check --log-level warn .
 	npx tsc -p test/tsconfig.json
 	# The end-to-end tests run the workflow in a real n8n: install it (cached after the first run).
 	bash scripts/n8n/install.sh
 	# The editor tests drive n8n's editor in Debian's Chromium (playwright-core never downloads one).
 	bash scripts/n8n/install-chromium.sh
 	E2E_REQUIRED=1 npx jest "${@:2}"
+	;;
+unit)
+	# The fast inner loop: the engine and the nodes in n8n's engine, in-process. No build, no n8n
+	# install, no demo systems: seconds.
+	npx jest test/engine test/nodes test/harness.test.ts "${@:2}"
 	;;
 demo)
 	npm run build --silent
@@ -49,7 +56,7 @@ systems)
 	exec node --disable-warning=ExperimentalWarning demo/systems/start.ts --seed-demo "${@:2}"
 	;;
 *)
-	echo "usage: scripts/run.sh test|demo|bench|reliability|systems" >&2
+	echo "usage: scripts/run.sh test|unit|demo|bench|reliability|systems" >&2
 	exit 2
 	;;
 esac

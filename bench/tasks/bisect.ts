@@ -157,7 +157,11 @@ export async function run(args: { records?: number; diffs?: number[]; fullRead?:
 			const planted = plant(d, total, (i) => records[i]);
 			for (const name of NAMES.slice(1)) {
 				const mine = planted.filter((p) => p.system === name);
-				if (mine.length) await seed(started.systems[name], mine.map((p) => p.make));
+				if (mine.length)
+					await seed(
+						started.systems[name],
+						mine.map((p) => p.make),
+					);
 			}
 			const m = await measure(`bisection, ${d} differences`);
 			const want = [...new Set(planted.map((p) => p.key))].sort();
@@ -168,7 +172,11 @@ export async function run(args: { records?: number; diffs?: number[]; fullRead?:
 			runs.push({ ...m, planted: d, differingKeys: undefined });
 			for (const name of NAMES.slice(1)) {
 				const mine = planted.filter((p) => p.system === name);
-				if (mine.length) await seed(started.systems[name], mine.map((p) => p.undo));
+				if (mine.length)
+					await seed(
+						started.systems[name],
+						mine.map((p) => p.undo),
+					);
 			}
 		}
 		let fullRead;

@@ -4,7 +4,11 @@ import { connectedSystemsProperty } from '../shared/systems';
 
 /** The canvas subtitle: "Write, bidirectional" (none while the sync type awaits data). */
 export const describeRun = (parameters: INodeParameters) => {
-	const modes: Record<string, string> = { write: 'Write', dryRun: 'Dry Run', planOnly: 'Plan Only' };
+	const modes: Record<string, string> = {
+		write: 'Write',
+		dryRun: 'Dry Run',
+		planOnly: 'Plan Only',
+	};
 	const mode = String(parameters.writeMode);
 	return `${modes[mode] ?? mode}, ${String(parameters.syncType ?? '')}`;
 };
