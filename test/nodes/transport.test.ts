@@ -1,5 +1,123 @@
+import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+
 import { authenticateSystem } from '../../nodes/shared/systemCredential';
-import { backoffMs, DEFAULT_RETRY, keySegment, retryAfterMs } from '../../nodes/shared/transport';
+import type { SystemConnection } from '../../nodes/shared/systems';
+import {
+	backoffMs,
+	DEFAULT_RETRY,
+	keySegment,
+	newStats,
+	retryAfterMs,
+	systemRequest,
+	TransportError,
+	type RetryPolicy,
+} from '../../nodes/shared/transport';
+
+/**
+ * The retry loop against a stubbed n8n HTTP helper: each call takes the next scripted answer
+ * (a status with headers and body) or throws the scripted network error. No server, no sleep
+ * worth waiting for (1-4 ms backoff).
+ */
+describe('systemRequest: the retry loop', () => {
+	type Scripted = { status: number; headers?: Record<string, string>; body?: object } | Error;
+	const system = {
+		name: 'system_b',
+		credentialType: 'dataSyncSystem2Api',
+		baseUrl: 'http://b.test',
+	};
+	const fast: RetryPolicy = { ...DEFAULT_RETRY, baseDelayMs: 2, maxDelayMs: 4, maxAttempts: 4 };
+	const networkError = (code: string) => Object.assign(new Error(`socket: ${code}`), { code });
+
+	function stub(script: Scripted[]) {
+		const calls: Array<{ type: string; options: IHttpRequestOptions }> = [];
+		const ctx = {
+			helpers: {
+				httpRequestWithAuthentication: async (type: string, options: IHttpRequestOptions) => {
+					calls.push({ type, options });
+					const next = script.shift();
+					if (!next) throw new Error('the script ran out');
+					if (next instanceof Error) throw next;
+					return { statusCode: next.status, headers: next.headers ?? {}, body: next.body ?? {} };
+				},
+			},
+		} as unknown as IExecuteFunctions;
+		return { ctx, calls };
+	}
+	const get = (ctx: IExecuteFunctions, stats = newStats(), policy = fast) =>
+		systemRequest(
+			ctx,
+			system as SystemConnection,
+			{ method: 'GET', path: '/records/k1' },
+			policy,
+			stats,
+		);
+
+	it('retries 503, a connection reset and 429, then returns the answer, counting each', async () => {
+		const { ctx, calls } = stub([
+			{ status: 503 },
+			networkError('ECONNRESET'),
+			{ status: 429, headers: { 'Retry-After': '0' } },
+			{ status: 200, body: { id: 'k1' } },
+		]);
+		const stats = newStats();
+		const answer = await get(ctx, stats);
+		expect(answer).toEqual({ status: 200, body: { id: 'k1' }, headers: {}, attempts: 4 });
+		expect(stats).toEqual({ requests: 4, retries: 3, throttled: 1, failures: 0 });
+		// Every try goes through the system's own credential, to its own URL.
+		expect(new Set(calls.map((c) => `${c.type} ${c.options.url}`))).toEqual(
+			new Set(['dataSyncSystem2Api http://b.test/records/k1']),
+		);
+		expect(calls[0].options).toMatchObject({
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+		});
+	});
+
+	it('returns a 4xx at once: only 408, 429 and 5xx are retried', async () => {
+		const { ctx, calls } = stub([{ status: 412, body: { error: 'version moved' } }]);
+		expect(await get(ctx)).toMatchObject({ status: 412, attempts: 1 });
+		expect(calls).toHaveLength(1);
+	});
+
+	it('fails after the last attempt with the system, the request and the last status, never a header', async () => {
+		const { ctx, calls } = stub([
+			{ status: 500 },
+			{ status: 502 },
+			{ status: 503, body: { error: 'maintenance' } },
+			{ status: 503, body: { error: 'maintenance' } },
+		]);
+		const stats = newStats();
+		const error = await get(ctx, stats).catch((e: unknown) => e as TransportError);
+		expect(error).toBeInstanceOf(TransportError);
+		expect(error).toMatchObject({
+			message: 'system_b: GET /records/k1 failed after 4 attempts: HTTP 503 (maintenance)',
+			system: 'system_b',
+			attempts: 4,
+			status: 503,
+		});
+		expect(calls).toHaveLength(4);
+		expect(stats).toMatchObject({ requests: 4, retries: 3, failures: 1 });
+	});
+
+	it('does not wait out a Retry-After over the limit: it fails at once and says why', async () => {
+		const { ctx, calls } = stub([{ status: 429, headers: { 'retry-after': '120' } }]);
+		const error = await get(ctx).catch((e: unknown) => e as TransportError);
+		expect((error as Error).message).toBe(
+			'system_b: GET /records/k1 failed: asked to retry after 120 s, over the 60 s limit',
+		);
+		expect(calls).toHaveLength(1);
+	});
+
+	it('does not retry a network error that is not transient', async () => {
+		const { ctx, calls } = stub([networkError('ERR_INVALID_URL')]);
+		const error = await get(ctx).catch((e: unknown) => e as TransportError);
+		expect(error).toMatchObject({
+			message: 'system_b: GET /records/k1 failed: ERR_INVALID_URL',
+			attempts: 1,
+		});
+		expect(calls).toHaveLength(1);
+	});
+});
 
 describe('retry policy', () => {
 	it('reads Retry-After in both forms', () => {
