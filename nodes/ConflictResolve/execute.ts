@@ -17,6 +17,7 @@ import {
 	type SecondaryRule,
 	type Strategy,
 } from '../shared/engine';
+import { setAsideReason } from '../shared/errors';
 import { perRunParameter, splitList } from '../shared/params';
 
 const REQUIRED_FIELDS = [
@@ -122,6 +123,11 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		for (let i = 0; i < items.length; i++) {
 			const pairedItem = input === 0 ? { item: i } : { item: i, input };
 			const where = input === 0 ? `Item ${i}` : `Changes item ${i}`;
+			// An item Conflict Check set aside (Continue, regular output) goes on with its reason.
+			if (setAsideReason(items[i].json) !== undefined) {
+				resolved.push({ json: items[i].json, pairedItem });
+				continue;
+			}
 			try {
 				const checked = asCheckedKey(this, items[i].json, i);
 				// Parameters (and their expressions) are read per conflict item, on the first input.

@@ -13,7 +13,7 @@ import {
 	type ResolvedKey,
 	type SyncMode,
 } from '../shared/engine';
-import { withNodeLevelErrors } from '../shared/errors';
+import { setAsideReason, withNodeLevelErrors } from '../shared/errors';
 import { perRunParameter, systemList } from '../shared/params';
 import { writeRecords, type WriteOutcome } from '../shared/recordsApi';
 import { connectedSystems, requireSystems } from '../shared/systems';
@@ -144,6 +144,11 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const readType = perRunParameter(this, 'syncType', 'bidirectional');
 	const readTargets = perRunParameter(this, 'targetSystems', '');
 	for (let i = 0; i < items.length; i++) {
+		// An item an earlier node set aside (Continue, regular output): reported, never written.
+		if (setAsideReason(items[i].json) !== undefined) {
+			failed.push({ json: items[i].json, pairedItem: { item: i } });
+			continue;
+		}
 		try {
 			const input = asResolvedKey(this, items[i].json, i);
 			const { syncType, mode } = readSyncType(this, i, readType);

@@ -1,4 +1,9 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
 
 import type { SyncInputError } from './engine';
 
@@ -26,6 +31,14 @@ export function errorItem(error: SyncInputError): INodeExecutionData {
 		json: { error: error.message, details: { field: error.field, system: error.system ?? null } },
 		pairedItem: { item: error.itemIndex, input: error.inputIndex },
 	};
+}
+
+/**
+ * The reason an earlier node set this item aside under Continue (regular output): such an item
+ * carries `error` and no key. The sync nodes pass it on instead of failing on it.
+ */
+export function setAsideReason(json: IDataObject): string | undefined {
+	return typeof json.error === 'string' && json.key === undefined ? json.error : undefined;
 }
 
 /**

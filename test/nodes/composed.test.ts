@@ -68,11 +68,15 @@ function converged(): Record<System, IDataObject[]> {
  * (Conflicts, Changes) -> Multi Target Sync (plan only) -> Sync Validate (read back from inputs:
  * Sync Results, Check Summary, then one input per system).
  */
-function composedWorkflow(readBack: Record<System, IDataObject[]>) {
+function composedWorkflow(
+	readBack: Record<System, IDataObject[]>,
+	read: Record<System, IDataObject[]> = before,
+	checkExtra: Partial<INode> = {},
+) {
 	const nodes: INode[] = [node('Trigger', TEST_TRIGGER_TYPE, params({ items: [{}] }))];
 	const edges: Array<[string, string, number?, number?]> = [];
 	SYSTEMS.forEach((name, i) => {
-		nodes.push(node(`Read ${name}`, TEST_ITEMS_TYPE, params({ items: before[name] })));
+		nodes.push(node(`Read ${name}`, TEST_ITEMS_TYPE, params({ items: read[name] })));
 		nodes.push(node(`${name} Now`, TEST_ITEMS_TYPE, params({ items: readBack[name] })));
 		edges.push(
 			['Trigger', `Read ${name}`],
@@ -94,6 +98,7 @@ function composedWorkflow(readBack: Record<System, IDataObject[]>) {
 				syncName: 'composed',
 				options: { missingMeansDeleted: true },
 			}),
+			checkExtra,
 		),
 		node(
 			'Conflict Resolve',
@@ -130,9 +135,12 @@ function composedWorkflow(readBack: Record<System, IDataObject[]>) {
 	return { nodes, connections: connect(...edges) };
 }
 
-async function run(readBack: Record<System, IDataObject[]>) {
+async function run(
+	readBack: Record<System, IDataObject[]>,
+	...rest: Parameters<typeof composedWorkflow> extends [unknown, ...infer R] ? R : never
+) {
 	const result = await runWorkflow({
-		workflow: composedWorkflow(readBack),
+		workflow: composedWorkflow(readBack, ...rest),
 		nodeTypes,
 		mode: 'webhook',
 	});
@@ -150,6 +158,22 @@ const plan = (result: Awaited<ReturnType<typeof run>>) =>
 		);
 
 describe('composed mode: systems on node inputs, writes planned for other nodes', () => {
+	it('Conflict Check on Continue (regular output): its bad record passes Conflict Resolve and is set aside by Multi Target Sync, the rest syncs', async () => {
+		const read = { ...before, postgres: [...before.postgres, { name: 'no key here' }] };
+		const result = await run(converged(), read, { onError: 'continueRegularOutput' });
+		const bad = (items: IDataObject[]) => items.filter((i) => typeof i.error === 'string');
+		// Conflict Check put it on its first output, as n8n's regular output does.
+		expect(bad(json(result.output('Conflict Check', 0)))).toHaveLength(1);
+		expect(bad(json(result.output('Conflict Resolve', 0)))).toEqual(
+			bad(json(result.output('Conflict Check', 0))),
+		);
+		const setAside = json(result.output('Multi Target Sync', 1));
+		expect(setAside).toHaveLength(1);
+		expect(setAside[0].error).toMatch(/key/i);
+		expect(plan(result)).toEqual(plan(await run(converged())));
+		expect(json(result.output('Sync Validate', 0))[0]).toMatchObject({ status: 'passed' });
+	});
+
 	it('Multi Target Sync (plan only) gives one item per write, routable by target', async () => {
 		const result = await run(converged());
 		const c1 = before.postgres[0];
