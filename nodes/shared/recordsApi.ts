@@ -3,12 +3,12 @@ import { createHash } from 'node:crypto';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { PlannedWrite, RecordData } from './engine';
+import { getPath } from './params';
 import type { SystemConnection } from './systems';
 import {
 	chunks,
 	keySegment,
 	mapLimit,
-	pathValue,
 	systemRequest,
 	TransportError,
 	type RetryPolicy,
@@ -18,7 +18,7 @@ import {
 const LOOKUP_CHUNK = 500;
 
 function recordsOf(system: SystemConnection, body: unknown, what: string): RecordData[] {
-	const data = pathValue(body, system.shape.dataPath);
+	const data = getPath(body, system.shape.dataPath);
 	if (!Array.isArray(data)) {
 		throw new TransportError(
 			`${system.name}: ${what} answered without an array at "${system.shape.dataPath}"`,
@@ -62,7 +62,7 @@ export async function lookupRecords(
 			const r = await systemRequest(ctx, system, { method: 'GET', path }, policy, stats);
 			if (r.status === 404) return undefined;
 			check2xx(system, `GET ${path}`, r.status, r.body, r.attempts);
-			const record = pathValue(r.body, system.shape.dataPath) ?? r.body;
+			const record = getPath(r.body, system.shape.dataPath) ?? r.body;
 			return record as RecordData;
 		});
 		return found.filter((r): r is RecordData => r !== undefined);
@@ -102,7 +102,7 @@ export async function listRecords(
 		);
 		check2xx(system, `GET ${recordsPath}`, r.status, r.body, r.attempts);
 		all.push(...recordsOf(system, r.body, `GET ${recordsPath}`));
-		const next = pathValue(r.body, nextCursorPath);
+		const next = getPath(r.body, nextCursorPath);
 		cursor = typeof next === 'string' && next ? next : undefined;
 	} while (cursor);
 	return all;

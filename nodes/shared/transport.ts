@@ -223,17 +223,6 @@ export async function mapLimit<T, R>(
 	return results;
 }
 
-/** Reads a dotted path from a response body. */
-export function pathValue(body: unknown, path: string): unknown {
-	if (!path) return body;
-	let current = body;
-	for (const part of path.split('.')) {
-		if (current === null || typeof current !== 'object') return undefined;
-		current = (current as Record<string, unknown>)[part];
-	}
-	return current;
-}
-
 /** A record key as one URL path segment: encoded, and never "." or ".." (no path traversal). */
 export function keySegment(key: string): string {
 	return encodeURIComponent(key).replace(/\./g, '%2E');
