@@ -6,6 +6,7 @@ import {
 	type IPairedItemData,
 } from 'n8n-workflow';
 
+import { DEFAULT_MAX_BASE_KEYS } from '../shared/descriptions';
 import {
 	baseFromStored,
 	checkConflicts,
@@ -337,7 +338,7 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	} catch (error) {
 		throw new NodeOperationError(this.getNode(), `Base: ${(error as Error).message}`);
 	}
-	const maxBaseKeys = Number(options.maxBaseKeys ?? 10000);
+	const maxBaseKeys = Number(options.maxBaseKeys ?? DEFAULT_MAX_BASE_KEYS);
 	if (baseSource === 'staticData' && base && base.entries.size > maxBaseKeys) {
 		throw new NodeOperationError(
 			this.getNode(),

@@ -1,6 +1,11 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import { recordSpecProperties, staticDataNotice, syncNameProperty } from '../shared/descriptions';
+import {
+	DEFAULT_MAX_BASE_KEYS,
+	recordSpecProperties,
+	staticDataNotice,
+	syncNameProperty,
+} from '../shared/descriptions';
 import { connectedSystemsProperty } from '../shared/systems';
 
 /** One input per system, in the order named, after the source; the base input last. */
@@ -191,7 +196,7 @@ export const properties: INodeProperties[] = [
 				displayName: 'Max Base Keys',
 				name: 'maxBaseKeys',
 				type: 'number',
-				default: 10000,
+				default: DEFAULT_MAX_BASE_KEYS,
 				typeOptions: { minValue: 1 },
 				description:
 					'Upper bound on keys kept in workflow static data. Past it the node stops with an error; use the Base input with a real store instead.',

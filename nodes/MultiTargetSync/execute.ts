@@ -5,6 +5,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { DEFAULT_CONCURRENCY } from '../shared/descriptions';
 import {
 	PlanError,
 	planKey,
@@ -203,7 +204,7 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 					bySystem.get(system.name)!,
 					{
 						batchSize: Number(options.batchSize ?? 100),
-						concurrency: Number(options.concurrency ?? 4),
+						concurrency: Number(options.concurrency ?? DEFAULT_CONCURRENCY),
 						versionField,
 					},
 					policy,

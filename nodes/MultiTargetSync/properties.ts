@@ -1,5 +1,6 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
+import { DEFAULT_CONCURRENCY } from '../shared/descriptions';
 import { connectedSystemsProperty } from '../shared/systems';
 
 /** The canvas subtitle: "Write, bidirectional" (none while the sync type awaits data). */
@@ -101,7 +102,7 @@ export const properties: INodeProperties[] = [
 				displayName: 'Concurrency per System',
 				name: 'concurrency',
 				type: 'number',
-				default: 4,
+				default: DEFAULT_CONCURRENCY,
 				typeOptions: { minValue: 1, maxValue: 32 },
 				description: 'Requests in flight at once to one system',
 			},

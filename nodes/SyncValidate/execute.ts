@@ -6,6 +6,11 @@ import {
 } from 'n8n-workflow';
 
 import {
+	DEFAULT_CONCURRENCY,
+	DEFAULT_MAX_BASE_KEYS,
+	REPORT_LIST_CAP,
+} from '../shared/descriptions';
+import {
 	advanceBase,
 	baseEntryFor,
 	differingFields,
@@ -41,8 +46,7 @@ interface Finding {
 	fields?: string[];
 }
 
-const LIST_CAP = 50;
-const cap = <T>(list: T[]) => list.slice(0, LIST_CAP);
+const cap = <T>(list: T[]) => list.slice(0, REPORT_LIST_CAP);
 
 async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const started = Date.now();
@@ -150,7 +154,7 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 						keyList,
 						policy,
 						stats,
-						Number(options.concurrency ?? 4),
+						Number(options.concurrency ?? DEFAULT_CONCURRENCY),
 					)) {
 						const key = recordKey(record, keyFields);
 						if (typeof key === 'string') byKey.set(key, record);
@@ -221,7 +225,7 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 		} else if (validated.size > 0) {
 			const staticData = this.getWorkflowStaticData('global');
 			const slot = baseSlot(syncName);
-			const maxKeys = Number(options.maxBaseKeys ?? 10000);
+			const maxKeys = Number(options.maxBaseKeys ?? DEFAULT_MAX_BASE_KEYS);
 			let stored;
 			try {
 				stored = advanceBase(staticData[slot], validated, started, maxKeys);

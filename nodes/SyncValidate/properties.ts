@@ -1,6 +1,11 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import { recordSpecNotice, recordSpecProperties } from '../shared/descriptions';
+import {
+	DEFAULT_CONCURRENCY,
+	DEFAULT_MAX_BASE_KEYS,
+	recordSpecNotice,
+	recordSpecProperties,
+} from '../shared/descriptions';
 import { connectedSystemsProperty } from '../shared/systems';
 
 /** Sync results, the check summary, then (read back by other nodes) one input per system. */
@@ -141,7 +146,7 @@ export const properties: INodeProperties[] = [
 				displayName: 'Concurrency per System',
 				name: 'concurrency',
 				type: 'number',
-				default: 4,
+				default: DEFAULT_CONCURRENCY,
 				typeOptions: { minValue: 1, maxValue: 32 },
 			},
 			{
@@ -163,7 +168,7 @@ export const properties: INodeProperties[] = [
 				displayName: 'Max Base Keys',
 				name: 'maxBaseKeys',
 				type: 'number',
-				default: 10000,
+				default: DEFAULT_MAX_BASE_KEYS,
 				typeOptions: { minValue: 1 },
 				description:
 					'Upper bound on keys kept in workflow static data; past it the node stops before committing',

@@ -5,6 +5,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { DEFAULT_CONCURRENCY, REPORT_LIST_CAP } from '../shared/descriptions';
 import {
 	differingFields,
 	fingerprint,
@@ -27,7 +28,6 @@ interface Difference {
 	fields?: string[];
 }
 
-const LIST_CAP = 50;
 const KEYS_CAP = 1000;
 
 /**
@@ -46,7 +46,7 @@ export async function validateAll(this: IExecuteFunctions): Promise<INodeExecuti
 	}
 	const ignored = ignoredFields(spec);
 	const policy = retryPolicyFrom(options);
-	const concurrency = Number(options.concurrency ?? 4);
+	const concurrency = Number(options.concurrency ?? DEFAULT_CONCURRENCY);
 	const systems = [...(await connectedSystems(this)).values()];
 	if (systems.length < 2) {
 		throw new NodeOperationError(this.getNode(), 'Comparing systems needs at least two', {
@@ -175,7 +175,7 @@ export async function validateAll(this: IExecuteFunctions): Promise<INodeExecuti
 			requests: transport.requests,
 			retries: transport.retries,
 		},
-		differences: differences.slice(0, LIST_CAP) as unknown as IDataObject[],
+		differences: differences.slice(0, REPORT_LIST_CAP) as unknown as IDataObject[],
 		differingKeys: differences.slice(0, KEYS_CAP).map((d) => d.key),
 		durations: { validateMs: finished - started },
 		validatedAt: new Date(finished).toISOString(),

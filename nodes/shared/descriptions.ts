@@ -1,5 +1,11 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+/** Defaults that a parameter and the code reading it must agree on: defined once. */
+export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_MAX_BASE_KEYS = 10000;
+/** How many keys a report lists of each kind (counts are always whole). */
+export const REPORT_LIST_CAP = 50;
+
 /** How records are read: the same on every node of one sync, so defined once. */
 export const recordSpecProperties: INodeProperties[] = [
 	{
