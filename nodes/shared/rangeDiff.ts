@@ -4,6 +4,7 @@ import type { RecordData } from './engine';
 import type { SystemConnection } from './systems';
 import {
 	chunks,
+	expectSuccess,
 	mapLimit,
 	systemRequest,
 	TransportError,
@@ -116,10 +117,10 @@ export async function diffByRanges(
 		if (r.status === 404 || r.status === 405 || r.status === 501) {
 			throw new NoChecksumsError(`${system.name}: POST ${path} answered HTTP ${r.status}`);
 		}
-		if (r.status < 200 || r.status >= 300 || !Array.isArray(r.body.ranges)) {
-			const detail = typeof r.body.error === 'string' ? `: ${r.body.error}` : '';
+		expectSuccess(system, `POST ${path}`, r);
+		if (!Array.isArray(r.body.ranges)) {
 			throw new TransportError(
-				`${system.name}: POST ${path} answered HTTP ${r.status}${detail}`,
+				`${system.name}: POST ${path} answered without "ranges"`,
 				system.name,
 				r.attempts,
 				r.status,

@@ -7,6 +7,7 @@ import { getPath } from './params';
 import type { SystemConnection } from './systems';
 import {
 	chunks,
+	expectSuccess,
 	keySegment,
 	mapLimit,
 	systemRequest,
@@ -29,23 +30,6 @@ function recordsOf(system: SystemConnection, body: unknown, what: string): Recor
 	return data as RecordData[];
 }
 
-function check2xx(
-	system: SystemConnection,
-	what: string,
-	status: number,
-	body: IDataObject,
-	attempts: number,
-) {
-	if (status >= 200 && status < 300) return;
-	const detail = typeof body.error === 'string' ? `: ${body.error}` : '';
-	throw new TransportError(
-		`${system.name}: ${what} answered HTTP ${status}${detail}`,
-		system.name,
-		attempts,
-		status,
-	);
-}
-
 /** The current records of these keys on one system, by the lookup endpoint (or one by one). */
 export async function lookupRecords(
 	ctx: IExecuteFunctions,
@@ -61,7 +45,7 @@ export async function lookupRecords(
 			const path = `${recordsPath}/${keySegment(key)}`;
 			const r = await systemRequest(ctx, system, { method: 'GET', path }, policy, stats);
 			if (r.status === 404) return undefined;
-			check2xx(system, `GET ${path}`, r.status, r.body, r.attempts);
+			expectSuccess(system, `GET ${path}`, r);
 			const record = getPath(r.body, system.shape.dataPath) ?? r.body;
 			return record as RecordData;
 		});
@@ -75,7 +59,7 @@ export async function lookupRecords(
 			policy,
 			stats,
 		);
-		check2xx(system, `POST ${lookupPath}`, r.status, r.body, r.attempts);
+		expectSuccess(system, `POST ${lookupPath}`, r);
 		return recordsOf(system, r.body, `POST ${lookupPath}`);
 	});
 	return pages.flat();
@@ -100,7 +84,7 @@ export async function listRecords(
 			policy,
 			stats,
 		);
-		check2xx(system, `GET ${recordsPath}`, r.status, r.body, r.attempts);
+		expectSuccess(system, `GET ${recordsPath}`, r);
 		all.push(...recordsOf(system, r.body, `GET ${recordsPath}`));
 		const next = getPath(r.body, nextCursorPath);
 		cursor = typeof next === 'string' && next ? next : undefined;

@@ -198,6 +198,18 @@ export async function systemRequest(
 	);
 }
 
+/** Throws a TransportError unless the system answered 2xx: "system_b: GET /records answered HTTP 409: ..." */
+export function expectSuccess(system: SystemConnection, what: string, r: SystemResponse): void {
+	if (r.status >= 200 && r.status < 300) return;
+	const detail = typeof r.body.error === 'string' ? `: ${r.body.error}` : '';
+	throw new TransportError(
+		`${system.name}: ${what} answered HTTP ${r.status}${detail}`,
+		system.name,
+		r.attempts,
+		r.status,
+	);
+}
+
 /** `list` in consecutive pieces of at most `size` (the last may be shorter). */
 export function chunks<T>(list: T[], size: number): T[][] {
 	const out: T[][] = [];
