@@ -17,7 +17,7 @@ import {
 	parseTimestamp,
 	isTombstone,
 	readFingerprint,
-	recordKey,
+	recordsByKey,
 	SyncInputError,
 	toCheckedKey,
 	type Base,
@@ -109,11 +109,7 @@ async function refreshFromSource(
 		);
 	}
 	const ignored = ignoredFields(spec);
-	const byKey = new Map<string, IDataObject>();
-	for (const record of current) {
-		const key = recordKey(record, spec.keyFields);
-		if (typeof key === 'string') byKey.set(key, record as IDataObject);
-	}
+	const byKey = recordsByKey(current as IDataObject[], spec.keyFields);
 	const replaced: string[] = [];
 	const absent = new Set<number>();
 	for (const [key, sent] of valid.records) {

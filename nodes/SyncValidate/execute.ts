@@ -17,7 +17,7 @@ import {
 	DELETED_FINGERPRINT,
 	fingerprint,
 	isTombstone,
-	recordKey,
+	recordsByKey,
 	type BaseEntry,
 	type RecordData,
 } from '../shared/engine';
@@ -129,12 +129,14 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 		// Each system's records, read back by other n8n nodes after the writes, on its own input.
 		const { keyFields } = keys.values().next().value!;
 		splitList(this.getNodeParameter('readBackSystems', 0, '')).forEach((name, n) => {
-			const byKey = new Map<string, RecordData>();
-			for (const { json } of this.getInputData(n + 2) ?? []) {
-				const key = recordKey(json, keyFields);
-				if (typeof key === 'string') byKey.set(key, json);
-			}
-			actual.set(name, byKey);
+			const items = this.getInputData(n + 2) ?? [];
+			actual.set(
+				name,
+				recordsByKey(
+					items.map(({ json }) => json as RecordData),
+					keyFields,
+				),
+			);
 		});
 		for (const name of systemNames) {
 			if (!actual.has(name))
@@ -146,20 +148,16 @@ async function validate(this: IExecuteFunctions): Promise<INodeExecutionData[][]
 		const { keyFields } = keys.values().next().value!;
 		await Promise.all(
 			connections.map(async (system) => {
-				const byKey = new Map<string, RecordData>();
 				try {
-					for (const record of await lookupRecords(
+					const read = await lookupRecords(
 						this,
 						system,
 						keyList,
 						policy,
 						stats,
 						Number(options.concurrency ?? DEFAULT_CONCURRENCY),
-					)) {
-						const key = recordKey(record, keyFields);
-						if (typeof key === 'string') byKey.set(key, record);
-					}
-					actual.set(system.name, byKey);
+					);
+					actual.set(system.name, recordsByKey(read, keyFields));
 				} catch (error) {
 					if (!(error instanceof TransportError))
 						throw new NodeOperationError(this.getNode(), error as Error);

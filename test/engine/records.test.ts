@@ -6,6 +6,7 @@ import {
 	keyValues,
 	MAX_NESTING,
 	recordKey,
+	recordsByKey,
 	type RecordSpec,
 	SyncInputError,
 } from '../../nodes/shared/engine';
@@ -388,5 +389,20 @@ describe('hostile records', () => {
 			`A: item 0: the record is nested deeper than ${MAX_NESTING} levels`,
 		);
 		expect(system.order).toEqual(['n2']);
+	});
+});
+
+describe('recordsByKey', () => {
+	test('maps records by their key, composite keys too, and leaves out those without one', () => {
+		const byKey = recordsByKey(
+			[
+				{ region: 'eu', id: 1, name: 'Ada' },
+				{ region: 'us', id: 1, name: 'Bob' },
+				{ region: 'eu', name: 'no id' },
+			],
+			['region', 'id'],
+		);
+		expect([...byKey.keys()]).toEqual(['["eu","1"]', '["us","1"]']);
+		expect(byKey.get('["us","1"]')).toEqual({ region: 'us', id: 1, name: 'Bob' });
 	});
 });

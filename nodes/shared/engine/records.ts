@@ -67,6 +67,19 @@ export function recordKey(data: RecordData, keyFields: string[]): string | { mis
 	return JSON.stringify(parts);
 }
 
+/** Records by their key, as read back from a system; a record without a readable key is left out. */
+export function recordsByKey<T extends RecordData>(
+	records: Iterable<T>,
+	keyFields: string[],
+): Map<string, T> {
+	const byKey = new Map<string, T>();
+	for (const record of records) {
+		const key = recordKey(record, keyFields);
+		if (typeof key === 'string') byKey.set(key, record);
+	}
+	return byKey;
+}
+
 /** The key's field values, for output and for building a record from a key. */
 export function keyValues(key: string, keyFields: string[]): Record<string, string> {
 	const parts = keyFields.length === 1 ? [key] : (JSON.parse(key) as string[]);
