@@ -6,7 +6,7 @@ import {
 	type IPairedItemData,
 } from 'n8n-workflow';
 
-import { DEFAULT_MAX_BASE_KEYS } from '../shared/descriptions';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_BASE_KEYS } from '../shared/descriptions';
 import {
 	baseFromStored,
 	checkConflicts,
@@ -22,6 +22,7 @@ import {
 	toCheckedKey,
 	type Base,
 	type IndexedSystem,
+	type CheckResult,
 	type KeyCheck,
 	type RecordSpec,
 } from '../shared/engine';
@@ -96,7 +97,7 @@ async function refreshFromSource(
 	try {
 		current =
 			keys.length <= BY_KEY_LIMIT
-				? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, 4)
+				? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
 				: await listRecords(ctx, system, DEFAULT_RETRY, stats);
 	} catch (error) {
 		throw new NodeOperationError(
@@ -171,6 +172,179 @@ function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Bas
 		);
 	});
 	return base;
+}
+
+/** What the key items need besides the check: who they are for and how to pair them. */
+interface KeyItemContext {
+	syncId: string;
+	/** Source first, then the others, as checked. */
+	systems: IndexedSystem[];
+	spec: RecordSpec;
+	ignored: ReadonlySet<string>;
+	/** The input item each source record came from. */
+	sourceOrigin: number[];
+	overHttp: boolean;
+	heldAmongCheckedKeys: Record<string, number>;
+	emit: (check: KeyCheck) => boolean;
+}
+
+/** One item per key on the Conflicts or Changes output, each paired to the item it came from. */
+function keyItems(
+	result: CheckResult,
+	ctx: KeyItemContext,
+): { conflicts: INodeExecutionData[]; changes: INodeExecutionData[] } {
+	const names = ctx.systems.map((s) => s.name);
+	const ignoredList = [...ctx.ignored].sort();
+	const conflicts: INodeExecutionData[] = [];
+	const changes: INodeExecutionData[] = [];
+	for (const check of result.keys) {
+		if (!ctx.emit(check)) continue;
+		const sourceRecord = check.records[names[0]];
+		let pairedItem: IPairedItemData;
+		if (sourceRecord) pairedItem = { item: ctx.sourceOrigin[sourceRecord.itemIndex] };
+		else {
+			// Over HTTP a record read from another system has no input item: the first source item.
+			const n = ctx.systems.findIndex((s) => check.records[s.name]);
+			pairedItem = ctx.overHttp
+				? { item: 0 }
+				: { item: check.records[names[n]]!.itemIndex, input: n };
+		}
+		const json = {
+			...toCheckedKey(check, names, ignoredList, ctx.spec),
+			heldAmongCheckedKeys: ctx.heldAmongCheckedKeys,
+			syncId: ctx.syncId,
+		} as unknown as IDataObject;
+		(check.kind === 'conflict' ? conflicts : changes).push({ json, pairedItem });
+	}
+	return { conflicts, changes };
+}
+
+interface ReadSystems {
+	systems: IndexedSystem[];
+	errors: SyncInputError[];
+}
+
+/**
+ * Connected mode: each other system read over HTTP, by the given keys (the lookup endpoint) or
+ * whole, page by page. A read that fails stops the node before anything is written.
+ */
+async function readOthersOverHttp(
+	ctx: IExecuteFunctions,
+	connections: SystemConnection[],
+	keys: string[] | undefined,
+	spec: RecordSpec,
+	stats: TransportStats,
+): Promise<ReadSystems> {
+	const fetched = await Promise.all(
+		connections.map(async (system) => {
+			try {
+				return keys
+					? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
+					: await listRecords(ctx, system, DEFAULT_RETRY, stats);
+			} catch (error) {
+				throw new NodeOperationError(
+					ctx.getNode(),
+					`Reading ${system.name}: ${(error as Error).message}`,
+					{
+						description:
+							'Nothing was written. Check the system and its credential, then run the sync again.',
+					},
+				);
+			}
+		}),
+	);
+	const read: ReadSystems = { systems: [], errors: [] };
+	connections.forEach((system, n) => {
+		const result = indexRecords(fetched[n], spec, {
+			system: system.name,
+			label: (i) => `record ${i} read over HTTP`,
+		});
+		// A bad remote record has no input item: its error is paired with the first source item.
+		read.errors.push(
+			...result.errors.map((e) => new SyncInputError(e.message, 0, e.field, e.system, 0, e.key)),
+		);
+		read.systems.push(result.system);
+	});
+	return read;
+}
+
+/** Composed mode: each other system's records on its own input, read by any n8n node. */
+function readOthersFromInputs(
+	ctx: IExecuteFunctions,
+	others: string[],
+	spec: RecordSpec,
+): ReadSystems {
+	const read: ReadSystems = { systems: [], errors: [] };
+	others.forEach((name, n) => {
+		const items = ctx.getInputData(n + 1) ?? [];
+		const result = indexRecords(
+			items.map((item) => item.json),
+			spec,
+			{ system: name, inputIndex: n + 1 },
+		);
+		read.errors.push(...result.errors);
+		read.systems.push(result.system);
+	});
+	return read;
+}
+
+interface LoadedBase {
+	base?: Base;
+	/** Where the base came from, in words, for the summary. */
+	baseNote: string;
+	/** Whether this run has a base to keep (Sync Validate commits to it). */
+	keepsBase: boolean;
+}
+
+/**
+ * The base for this run: the Base input, the workflow static data (production runs only: n8n
+ * keeps it for nothing else), or none; bounded in size in static data.
+ */
+function loadBase(
+	ctx: IExecuteFunctions,
+	baseSource: BaseSource,
+	baseInput: number,
+	options: IDataObject,
+): LoadedBase {
+	const manual = ctx.getMode() === 'manual';
+	const keepsBase = baseSource === 'input' || (baseSource === 'staticData' && !manual);
+	const syncName =
+		baseSource === 'staticData' ? String(ctx.getNodeParameter('syncName', 0, 'default')) : '';
+	let base: Base | undefined;
+	let baseNote = 'none';
+	try {
+		if (baseSource === 'input') {
+			base = readBaseInput(ctx, ctx.getInputData(baseInput) ?? []);
+			baseNote = `base input (${base.entries.size} keys)`;
+		} else if (baseSource === 'staticData' && !manual) {
+			base = baseFromStored(ctx.getWorkflowStaticData('global')[baseSlot(syncName)]);
+			baseNote = base
+				? `workflow static data "${syncName}" (${base.entries.size} keys)`
+				: 'none yet (first sync)';
+		} else if (baseSource === 'staticData') {
+			baseNote =
+				'none: manual run (n8n saves static data only for production runs of an active workflow)';
+			ctx.addExecutionHints({
+				message:
+					'Manual run: n8n keeps workflow static data only for production runs of an active workflow, so this run has no base and every difference between systems counts as a conflict. Activate the workflow, or feed a base on a Base input.',
+				location: 'outputPane',
+			});
+		}
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), `Base: ${(error as Error).message}`);
+	}
+	const maxBaseKeys = Number(options.maxBaseKeys ?? DEFAULT_MAX_BASE_KEYS);
+	if (baseSource === 'staticData' && base && base.entries.size > maxBaseKeys) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The base "${syncName}" holds ${base.entries.size} keys, over Max Base Keys (${maxBaseKeys})`,
+			{
+				description:
+					'Keep the base in a real store (a database table) and feed it on the Base input instead.',
+			},
+		);
+	}
+	return { base, baseNote, keepsBase };
 }
 
 /** Whether the base lacks the state every system now agrees on. */
@@ -251,49 +425,17 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		overHttp &&
 		scope === 'source' &&
 		(readBy === 'key' || (readBy === 'auto' && indexed.system.order.length <= BY_KEY_LIMIT));
-	if (overHttp) {
-		const connections = requireSystems(this, reachable!, others, 'Other Systems');
-		const fetched = await Promise.all(
-			connections.map(async (system) => {
-				try {
-					return byKey
-						? await lookupRecords(this, system, indexed.system.order, DEFAULT_RETRY, stats, 4)
-						: await listRecords(this, system, DEFAULT_RETRY, stats);
-				} catch (error) {
-					throw new NodeOperationError(
-						this.getNode(),
-						`Reading ${system.name}: ${(error as Error).message}`,
-						{
-							description:
-								'Nothing was written. Check the system and its credential, then run the sync again.',
-						},
-					);
-				}
-			}),
-		);
-		connections.forEach((system, n) => {
-			const result = indexRecords(fetched[n], spec, {
-				system: system.name,
-				label: (i) => `record ${i} read over HTTP`,
-			});
-			// A bad remote record has no input item: its error is paired with the first source item.
-			errors.push(
-				...result.errors.map((e) => new SyncInputError(e.message, 0, e.field, e.system, 0, e.key)),
-			);
-			systems.push(result.system);
-		});
-	} else {
-		others.forEach((name, n) => {
-			const items = this.getInputData(n + 1) ?? [];
-			const result = indexRecords(
-				items.map((item) => item.json),
+	const read = overHttp
+		? await readOthersOverHttp(
+				this,
+				requireSystems(this, reachable!, others, 'Other Systems'),
+				byKey ? indexed.system.order : undefined,
 				spec,
-				{ system: name, inputIndex: n + 1 },
-			);
-			errors.push(...result.errors);
-			systems.push(result.system);
-		});
-	}
+				stats,
+			)
+		: readOthersFromInputs(this, others, spec);
+	errors.push(...read.errors);
+	systems.push(...read.systems);
 
 	if (errors.length > 0 && !this.continueOnFail())
 		throw toNodeError(this, errors[0], errors.length - 1);
@@ -307,44 +449,8 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	for (const key of rejectedKeys) for (const s of systems) s.records.delete(key);
 	for (const s of systems) if (rejectedKeys.size) s.order = s.order.filter((k) => s.records.has(k));
 
-	let base: Base | undefined;
-	let baseNote: string;
-	const manual = this.getMode() === 'manual';
-	const keepsBase = baseSource === 'input' || (baseSource === 'staticData' && !manual);
-	const syncName =
-		baseSource === 'staticData' ? String(this.getNodeParameter('syncName', 0, 'default')) : '';
-	try {
-		if (baseSource === 'input') {
-			base = readBaseInput(this, this.getInputData(overHttp ? 1 : others.length + 1) ?? []);
-			baseNote = `base input (${base.entries.size} keys)`;
-		} else if (baseSource === 'staticData' && !manual) {
-			base = baseFromStored(this.getWorkflowStaticData('global')[baseSlot(syncName)]);
-			baseNote = base
-				? `workflow static data "${syncName}" (${base.entries.size} keys)`
-				: 'none yet (first sync)';
-		} else if (baseSource === 'staticData') {
-			baseNote =
-				'none: manual run (n8n saves static data only for production runs of an active workflow)';
-			this.addExecutionHints({
-				message:
-					'Manual run: n8n keeps workflow static data only for production runs of an active workflow, so this run has no base and every difference between systems counts as a conflict. Activate the workflow, or feed a base on a Base input.',
-				location: 'outputPane',
-			});
-		} else baseNote = 'none';
-	} catch (error) {
-		throw new NodeOperationError(this.getNode(), `Base: ${(error as Error).message}`);
-	}
-	const maxBaseKeys = Number(options.maxBaseKeys ?? DEFAULT_MAX_BASE_KEYS);
-	if (baseSource === 'staticData' && base && base.entries.size > maxBaseKeys) {
-		throw new NodeOperationError(
-			this.getNode(),
-			`The base "${syncName}" holds ${base.entries.size} keys, over Max Base Keys (${maxBaseKeys})`,
-			{
-				description:
-					'Keep the base in a real store (a database table) and feed it on the Base input instead.',
-			},
-		);
-	}
+	const baseInput = overHttp ? 1 : others.length + 1;
+	const { base, baseNote, keepsBase } = loadBase(this, baseSource, baseInput, options);
 
 	let watermark: number | undefined;
 	try {
@@ -366,10 +472,6 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	});
 
 	const syncId = String(options.syncId || '') || newSyncId();
-	const ignoredList = [...ignored].sort();
-	const conflicts: INodeExecutionData[] = [];
-	const changes: INodeExecutionData[] = [];
-	const errorItems = errors.map(errorItem);
 	// Live records each system holds among the checked keys (not all it holds): the measure of
 	// the mass-delete guard.
 	const heldAmongCheckedKeys = Object.fromEntries(
@@ -378,27 +480,21 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 			return [name, s.unchanged + s.changed + s.created];
 		}),
 	);
-	for (const check of result.keys) {
+	const { conflicts, changes } = keyItems(result, {
+		syncId,
+		systems,
+		spec,
+		ignored,
+		sourceOrigin: src.origin,
+		overHttp,
+		heldAmongCheckedKeys,
 		// A key every system agrees on still goes on when the base does not know that state yet
 		// (the first sync, or a base another run lost), so Sync Validate can commit it.
-		if (check.kind === 'in_sync' && !options.includeInSync && !(keepsBase && baseIsStale(check)))
-			continue;
-		const sourceRecord = check.records[source];
-		let pairedItem: IPairedItemData;
-		if (sourceRecord) pairedItem = { item: src.origin[sourceRecord.itemIndex] };
-		else {
-			const n = systems.findIndex((s) => check.records[s.name]);
-			pairedItem = overHttp
-				? { item: 0 }
-				: { item: check.records[systems[n].name]!.itemIndex, input: n };
-		}
-		const json = {
-			...toCheckedKey(check, systemNames, ignoredList, spec),
-			heldAmongCheckedKeys,
-			syncId,
-		} as unknown as IDataObject;
-		(check.kind === 'conflict' ? conflicts : changes).push({ json, pairedItem });
-	}
+		emit: (check) =>
+			check.kind !== 'in_sync' ||
+			Boolean(options.includeInSync) ||
+			(keepsBase && baseIsStale(check)),
+	});
 	const summary: INodeExecutionData = {
 		json: {
 			syncId,
@@ -445,7 +541,7 @@ async function check(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 			location: 'outputPane',
 		});
 	}
-	conflicts.push(...errorItems);
+	conflicts.push(...errors.map(errorItem));
 	return [conflicts, changes, [summary]];
 }
 
