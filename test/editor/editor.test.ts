@@ -115,6 +115,29 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		expect(ours.map((e) => e.message)).toEqual([]);
 	});
 
+	/**
+	 * What `read` gives once it equals `expected`, or what it gave last after `timeoutMs`: the
+	 * editor renders after a click in its own time, more slowly on a loaded machine.
+	 */
+	async function settled<T>(read: () => Promise<T>, expected: T, timeoutMs = 15_000): Promise<T> {
+		const deadline = Date.now() + timeoutMs;
+		let last = await read();
+		while (JSON.stringify(last) !== JSON.stringify(expected) && Date.now() < deadline) {
+			await page.waitForTimeout(250);
+			last = await read();
+		}
+		return last;
+	}
+
+	/** The output panel's text, flat, once it shows `marker`. */
+	async function outputText(output: Locator, marker: string): Promise<string> {
+		// The JSON view marks indentation with "·" and breaks lines after each key: read it flat.
+		const flat = async () => (await output.innerText()).replace(/[·\s]+/g, ' ');
+		let text = '';
+		await settled(async () => (text = await flat()).includes(marker), true);
+		return text;
+	}
+
 	async function openWorkflow(id: string): Promise<void> {
 		await page.goto(`${n8n.url}/workflow/${id}`, { waitUntil: 'domcontentloaded' });
 		await page.waitForSelector('[data-test-id="canvas-node"]', { state: 'visible' });
@@ -173,19 +196,21 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		const parameters = freshParameters(type, values as never);
 		const shown = shownParameters(type, parameters);
 		await ndv.locator('[data-test-id="node-parameters"]').waitFor({ state: 'visible' });
-		await page.waitForTimeout(300);
 		// Every parameter the rules show, and none they hide (each name once: n8n repeats a name
 		// for variants with other display rules).
 		const everyName = type.properties.filter(
 			(p, i) => p.type !== 'hidden' && type.properties.findIndex((q) => q.name === p.name) === i,
 		);
-		expect({ values, visible: await visibleInPanel(ndv, everyName) }).toEqual({
-			values,
-			visible: everyName.filter((p) => shown.some((q) => q.name === p.name)).map((p) => p.name),
-		});
+		const expected = everyName
+			.filter((p) => shown.some((q) => q.name === p.name))
+			.map((p) => p.name);
+		const visible = await settled(async () => await visibleInPanel(ndv, everyName), expected);
+		expect({ values, visible }).toEqual({ values, visible: expected });
 		// Every credential slot the rules show, each labelled with what it is for.
 		const slots = shownCredentials(type, parameters);
-		const labels = await ndv.locator('[data-test-id="credentials-label"]').allInnerTexts();
+		const labelled = ndv.locator('[data-test-id="credentials-label"]');
+		await settled(async () => await labelled.count(), slots.length);
+		const labels = await labelled.allInnerTexts();
 		expect(labels.length).toBe(slots.length);
 		for (const slot of slots) expect(labels.join('\n')).toContain(slot.displayName ?? slot.name);
 		return parameters;
@@ -227,13 +252,15 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 	test('the Day 66 workflow opens without issue badges', async () => {
 		await openWorkflow(String(day66.id));
 		const names = (day66.nodes as Array<{ name: string }>).map((n) => n.name);
-		await page.waitForTimeout(1000);
-		const drawn = await page
-			.locator('[data-test-id="canvas-node"]')
-			.evaluateAll((nodes) =>
-				nodes.map((n) => (n as unknown as PageElement).getAttribute('data-node-name')),
-			);
-		expect(drawn.sort()).toEqual([...names].sort());
+		const drawnNames = async () =>
+			(
+				await page
+					.locator('[data-test-id="canvas-node"]')
+					.evaluateAll((nodes) =>
+						nodes.map((n) => (n as unknown as PageElement).getAttribute('data-node-name')),
+					)
+			).sort();
+		expect(await settled(drawnNames, [...names].sort())).toEqual([...names].sort());
 		expect(await nodesWithIssues()).toEqual([]);
 	}, 60_000);
 
@@ -243,8 +270,13 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		// The canvas says what each node does, in words.
 		const canvasText = async (name: string) =>
 			await page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`).innerText();
-		expect(await canvasText('Conflict Check')).toContain('system_a vs system_b');
-		expect(await canvasText('Conflict Resolve')).toContain('Last Writer Wins');
+		for (const [name, subtitle] of [
+			['Conflict Check', 'system_a vs system_b'],
+			['Conflict Resolve', 'Last Writer Wins'],
+		]) {
+			await settled(async () => (await canvasText(name)).includes(subtitle), true);
+			expect(await canvasText(name)).toContain(subtitle);
+		}
 		await page.locator('[data-test-id="execute-workflow-button"]:visible').first().click();
 		const done = (name: string) =>
 			page
@@ -259,10 +291,7 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		await ndv.waitFor({ state: 'visible' });
 		const output = ndv.locator('[data-test-id="output-panel"]');
 		await output.locator('[data-test-id="radio-button-json"]').click();
-		await page.waitForTimeout(500);
-		// The JSON view marks indentation with "·" and breaks lines after each key: read it flat.
-		const flat = async () => (await output.innerText()).replace(/[·\s]+/g, ' ');
-		const text = await flat();
+		const text = await outputText(output, '"key": "cust-1"');
 		// The conflict: cust-1 renamed on both systems, no base; resolved by last writer wins.
 		for (const expected of [
 			'"key": "cust-1"',
@@ -284,8 +313,7 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		await ndv.waitFor({ state: 'visible' });
 		await output.getByText('Summary', { exact: false }).first().click();
 		await output.locator('[data-test-id="radio-button-json"]').click();
-		await page.waitForTimeout(500);
-		const summary = await flat();
+		const summary = await outputText(output, '"syncId"');
 		expect(summary).toContain(
 			'1 key(s) that only other systems hold were not checked (e.g. cust-4): set Keys to Check to Every Key on Any System to bring them over.',
 		);
@@ -317,7 +345,7 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 				await page.keyboard.press('Escape');
 				// The badge check can fail: a fresh Multi Target Sync lacks two of its three credentials.
 				await closeNdv();
-				expect(await nodesWithIssues()).toEqual([type.displayName]);
+				expect(await settled(nodesWithIssues, [type.displayName])).toEqual([type.displayName]);
 				await page
 					.locator(`[data-test-id="canvas-node"][data-node-name="${type.displayName}"]`)
 					.dblclick();
