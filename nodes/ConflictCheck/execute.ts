@@ -24,6 +24,7 @@ import {
 	type IndexedSystem,
 	type CheckResult,
 	type KeyCheck,
+	type RecordData,
 	type RecordSpec,
 } from '../shared/engine';
 import { errorItem, toNodeError, withNodeLevelErrors } from '../shared/errors';
@@ -76,6 +77,32 @@ function sourceRecords(
 }
 
 /**
+ * One system's current records: by these keys (the lookup endpoint), or all of them page by page.
+ * A read that fails stops the node before anything is written, and says so.
+ */
+async function readSystem(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	keys: string[] | undefined,
+	stats: TransportStats,
+	advice: string,
+): Promise<RecordData[]> {
+	try {
+		return keys
+			? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
+			: await listRecords(ctx, system, DEFAULT_RETRY, stats);
+	} catch (error) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`Reading ${system.name}: ${(error as Error).message}`,
+			{
+				description: `Nothing was written. ${advice}`,
+			},
+		);
+	}
+}
+
+/**
  * A payload is a message about the source system, and a message can be stale: re-sent, replayed
  * or overtaken by a later change. When the source system is connected too, its current state is
  * the truth: a valid payload record that differs from the system's current record (another
@@ -93,22 +120,13 @@ async function refreshFromSource(
 ): Promise<{ replaced: string[]; absent: string[] }> {
 	const keys = valid.order;
 	if (keys.length === 0) return { replaced: [], absent: [] };
-	let current;
-	try {
-		current =
-			keys.length <= BY_KEY_LIMIT
-				? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
-				: await listRecords(ctx, system, DEFAULT_RETRY, stats);
-	} catch (error) {
-		throw new NodeOperationError(
-			ctx.getNode(),
-			`Reading ${system.name}: ${(error as Error).message}`,
-			{
-				description:
-					'Nothing was written. The source system is read to check that the payload is current; check it and its credential, then run the sync again.',
-			},
-		);
-	}
+	const current = await readSystem(
+		ctx,
+		system,
+		keys.length <= BY_KEY_LIMIT ? keys : undefined,
+		stats,
+		'The source system is read to check that the payload is current; check it and its credential, then run the sync again.',
+	);
 	const ignored = ignoredFields(spec);
 	const byKey = recordsByKey(current as IDataObject[], spec.keyFields);
 	const replaced: string[] = [];
@@ -236,22 +254,16 @@ async function readOthersOverHttp(
 	stats: TransportStats,
 ): Promise<ReadSystems> {
 	const fetched = await Promise.all(
-		connections.map(async (system) => {
-			try {
-				return keys
-					? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
-					: await listRecords(ctx, system, DEFAULT_RETRY, stats);
-			} catch (error) {
-				throw new NodeOperationError(
-					ctx.getNode(),
-					`Reading ${system.name}: ${(error as Error).message}`,
-					{
-						description:
-							'Nothing was written. Check the system and its credential, then run the sync again.',
-					},
-				);
-			}
-		}),
+		connections.map(
+			async (system) =>
+				await readSystem(
+					ctx,
+					system,
+					keys,
+					stats,
+					'Check the system and its credential, then run the sync again.',
+				),
+		),
 	);
 	const read: ReadSystems = { systems: [], errors: [] };
 	connections.forEach((system, n) => {
