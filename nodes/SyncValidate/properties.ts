@@ -1,12 +1,9 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import {
-	DEFAULT_CONCURRENCY,
-	DEFAULT_MAX_BASE_KEYS,
-	recordSpecNotice,
-	recordSpecProperties,
-} from '../shared/descriptions';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_BASE_KEYS } from '../shared/descriptions';
 import { connectedSystemsProperty } from '../shared/systems';
+import * as allRecords from './actions/allRecords';
+import * as syncedKeys from './actions/syncedKeys';
 
 /** Sync results, the check summary, then (read back by other nodes) one input per system. */
 export const configuredInputs = (parameters: INodeParameters) => {
@@ -23,9 +20,6 @@ export const configuredInputs = (parameters: INodeParameters) => {
 	}
 	return inputs;
 };
-
-const syncedKeysOnly = { show: { scope: ['syncedKeys'] } };
-const allRecordsOnly = { show: { scope: ['allRecords'] } };
 
 export const properties: INodeProperties[] = [
 	{
@@ -49,92 +43,11 @@ export const properties: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName:
-			'Input 1: the Results output of Multi Target Sync. Input 2 (optional): the Summary output of Conflict Check, so a sync with nothing to write still gets a report.',
-		name: 'inputsNotice',
-		type: 'notice',
-		default: '',
-		displayOptions: syncedKeysOnly,
-	},
-	{ ...recordSpecNotice, displayOptions: syncedKeysOnly },
-	{
-		displayName:
-			'Runs once per execution, whatever arrives on the input (a schedule, a webhook, the end of a sync). Compares every live record of every connected system by key; deleted and absent count as the same. Systems without a Range Checksum Path are read in full.',
-		name: 'allRecordsNotice',
-		type: 'notice',
-		default: '',
-		displayOptions: allRecordsOnly,
-	},
-	...recordSpecProperties.map((p) => ({ ...p, displayOptions: allRecordsOnly })),
-	{
-		displayName: 'Read Systems Back',
-		name: 'readBackFrom',
-		type: 'options',
-		noDataExpression: true,
-		default: 'http',
-		displayOptions: syncedKeysOnly,
-		options: [
-			{
-				name: 'Over HTTP (Data Sync System Credentials)',
-				value: 'http',
-				description: 'This node reads every system back for the synced keys',
-			},
-			{
-				name: 'From Node Inputs',
-				value: 'inputs',
-				description:
-					'Each system’s current records arrive on an input, read by any n8n node after the writes',
-			},
-		],
-	},
-	{
-		displayName: 'Systems Read Back',
-		name: 'readBackSystems',
-		type: 'string',
-		default: '',
-		noDataExpression: true,
-		placeholder: 'e.g. postgres, mariadb, system_a',
-		displayOptions: { show: { readBackFrom: ['inputs'], scope: ['syncedKeys'] } },
-		description:
-			'Comma-separated names of every synced system. Each gets an input, in this order, after Check Summary.',
-	},
+	...allRecords.description,
+	...syncedKeys.description,
 	// Hidden only when reading back from inputs: Every Record hides Read Systems Back, and a hidden
 	// parameter is absent, so `show: http` would hide these too.
 	connectedSystemsProperty({}, { readBackFrom: ['inputs'] }),
-	{
-		displayName: 'Commit Base To',
-		name: 'baseTarget',
-		type: 'options',
-		noDataExpression: true,
-		default: 'staticData',
-		displayOptions: syncedKeysOnly,
-		description:
-			'Where keys that validate advance the base. Either way they also go out on the Base Updates output, to keep in a real store.',
-		options: [
-			{
-				name: 'Workflow Static Data',
-				value: 'staticData',
-				description: 'Saved by n8n after production runs of an active workflow; bounded in size',
-			},
-			{
-				name: 'Base Updates Output Only',
-				value: 'output',
-				description:
-					'Write them with another node (a database) and feed them to Conflict Check’s Base input',
-			},
-		],
-	},
-	{
-		displayName: 'Sync Name',
-		name: 'syncName',
-		type: 'string',
-		default: 'default',
-		noDataExpression: true,
-		displayOptions: { show: { baseTarget: ['staticData'], scope: ['syncedKeys'] } },
-		description:
-			'The same name as on Conflict Check: names this sync’s base in the workflow static data',
-	},
 	{
 		displayName: 'Options',
 		name: 'options',

@@ -3,9 +3,14 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
+	type INodeProperties,
 } from 'n8n-workflow';
 
-import { DEFAULT_CONCURRENCY, REPORT_LIST_CAP } from '../shared/descriptions';
+import {
+	DEFAULT_CONCURRENCY,
+	recordSpecProperties,
+	REPORT_LIST_CAP,
+} from '../../shared/descriptions';
 import {
 	differingFields,
 	fingerprint,
@@ -13,12 +18,27 @@ import {
 	isTombstone,
 	recordKey,
 	type RecordData,
-} from '../shared/engine';
-import { readRecordSpec } from '../shared/params';
-import { diffByRanges, NoChecksumsError, type RangeDiffStats } from '../shared/rangeDiff';
-import { listRecords } from '../shared/recordsApi';
-import { connectedSystems } from '../shared/systems';
-import { newStats, retryPolicyFrom, TransportError } from '../shared/transport';
+} from '../../shared/engine';
+import { readRecordSpec } from '../../shared/params';
+import { diffByRanges, NoChecksumsError, type RangeDiffStats } from '../../shared/rangeDiff';
+import { listRecords } from '../../shared/recordsApi';
+import { connectedSystems } from '../../shared/systems';
+import { newStats, retryPolicyFrom, TransportError } from '../../shared/transport';
+
+const allRecordsOnly = { show: { scope: ['allRecords'] } };
+
+/** This mode's parameters: what it compares, and how records are read. */
+export const description: INodeProperties[] = [
+	{
+		displayName:
+			'Runs once per execution, whatever arrives on the input (a schedule, a webhook, the end of a sync). Compares every live record of every connected system by key; deleted and absent count as the same. Systems without a Range Checksum Path are read in full.',
+		name: 'allRecordsNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: allRecordsOnly,
+	},
+	...recordSpecProperties.map((p) => ({ ...p, displayOptions: allRecordsOnly })),
+];
 
 interface Difference {
 	key: string;
@@ -35,7 +55,7 @@ const KEYS_CAP = 1000;
  * the same live records, found by range checksums (see rangeDiff.ts) or, for systems without
  * them, by reading everything.
  */
-export async function validateAll(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const started = Date.now();
 	const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 	const spec = readRecordSpec(this, 0);
