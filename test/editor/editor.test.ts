@@ -129,12 +129,18 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		return last;
 	}
 
-	/** The output panel's text, flat, once it shows `marker`. */
-	async function outputText(output: Locator, marker: string): Promise<string> {
+	/**
+	 * The output panel's text, flat, once it shows every marker (or after the wait: the caller's
+	 * assertions then say what is missing). The JSON view renders its lines progressively.
+	 */
+	async function outputText(output: Locator, markers: string[]): Promise<string> {
 		// The JSON view marks indentation with "·" and breaks lines after each key: read it flat.
 		const flat = async () => (await output.innerText()).replace(/[·\s]+/g, ' ');
 		let text = '';
-		await settled(async () => (text = await flat()).includes(marker), true);
+		await settled(async () => {
+			text = await flat();
+			return markers.every((m) => text.includes(m));
+		}, true);
 		return text;
 	}
 
@@ -291,9 +297,8 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		await ndv.waitFor({ state: 'visible' });
 		const output = ndv.locator('[data-test-id="output-panel"]');
 		await output.locator('[data-test-id="radio-button-json"]').click();
-		const text = await outputText(output, '"key": "cust-1"');
 		// The conflict: cust-1 renamed on both systems, no base; resolved by last writer wins.
-		for (const expected of [
+		const shown = [
 			'"key": "cust-1"',
 			'"kind": "conflict"',
 			'"conflictType": "create_create"',
@@ -304,8 +309,9 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 			'"winner": "system_b"',
 			'lastWriterWins: system_b has the latest updated-at (2026-11-30T11:00:00.000Z; system_a 2026-11-30T10:00:00.000Z)',
 			'"Ada Lovelace"',
-		])
-			expect(text).toContain(expected);
+		];
+		const text = await outputText(output, shown);
+		for (const expected of shown) expect(text).toContain(expected);
 		await ndv.screenshot({ path: path.join(SHOTS, 'learner-resolved.png') });
 		await closeNdv();
 		// Conflict Check says the key only system_b holds was not checked, where a person looks.
@@ -313,11 +319,12 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		await ndv.waitFor({ state: 'visible' });
 		await output.getByText('Summary', { exact: false }).first().click();
 		await output.locator('[data-test-id="radio-button-json"]').click();
-		const summary = await outputText(output, '"syncId"');
-		expect(summary).toContain(
+		const hinted = [
 			'1 key(s) that only other systems hold were not checked (e.g. cust-4): set Keys to Check to Every Key on Any System to bring them over.',
-		);
-		expect(summary).toContain('"base": "none"');
+			'"base": "none"',
+		];
+		const summary = await outputText(output, hinted);
+		for (const expected of hinted) expect(summary).toContain(expected);
 		await ndv.screenshot({ path: path.join(SHOTS, 'learner-summary.png') });
 		await closeNdv();
 	}, 120_000);
