@@ -1,4 +1,4 @@
-import { SystemCredential } from '../nodes/shared/systemCredential';
+import { SystemCredential } from '../nodes/shared/transport/credential';
 
 export class DataSyncSystem2Api extends SystemCredential {
 	name = 'dataSyncSystem2Api';

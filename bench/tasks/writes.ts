@@ -53,7 +53,7 @@ function changed(current: Rec[], seed = 3): Rec[] {
 	}));
 }
 
-/** The batch request writeRecords (nodes/shared/recordsApi.ts) sends for a chunk. */
+/** The batch request writeRecords (nodes/shared/transport/records.ts) sends for a chunk. */
 function batchRequest(chunk: PlannedWrite[]) {
 	const operations = chunk.map((w) => ({
 		op: w.op === 'delete' ? 'delete' : 'upsert',

@@ -6,11 +6,12 @@ import {
 	type IPairedItemData,
 } from 'n8n-workflow';
 
-import { DEFAULT_CONCURRENCY, DEFAULT_MAX_BASE_KEYS } from '../shared/descriptions';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_BASE_KEYS } from '../shared/parameters/descriptions';
 import {
 	baseFromStored,
 	checkConflicts,
 	DELETED_FINGERPRINT,
+	getPath,
 	ignoredFields,
 	indexRecords,
 	newSyncId,
@@ -28,10 +29,10 @@ import {
 	type RecordSpec,
 } from '../shared/engine';
 import { errorItem, toNodeError, withNodeLevelErrors } from '../shared/errors';
-import { baseSlot, getPath, readRecordSpec, systemList } from '../shared/params';
-import { listRecords, lookupRecords } from '../shared/recordsApi';
-import { connectedSystems, requireSystems, type SystemConnection } from '../shared/systems';
-import { DEFAULT_RETRY, newStats, type TransportStats } from '../shared/transport';
+import { baseSlot, readRecordSpec, systemList } from '../shared/parameters/read';
+import { listRecords, lookupRecords } from '../shared/transport/records';
+import { connectedSystems, requireSystems, type SystemConnection } from '../shared/transport/systems';
+import { DEFAULT_RETRY, newStats, type TransportStats } from '../shared/transport/request';
 
 /** Up to this many source keys, other systems are read by key; past it, page by page. */
 const BY_KEY_LIMIT = 5000;

@@ -5,8 +5,8 @@ import {
 	recordSpecProperties,
 	staticDataNotice,
 	syncNameProperty,
-} from '../shared/descriptions';
-import { connectedSystemsProperty } from '../shared/systems';
+} from '../shared/parameters/descriptions';
+import { connectedSystemsProperty } from '../shared/parameters/systems';
 
 /** One input per system, in the order named, after the source; the base input last. */
 export const configuredInputs = (parameters: INodeParameters) => {

@@ -6,31 +6,19 @@ import {
 } from 'n8n-workflow';
 
 import {
+	CHECKED_KEY,
 	FIELD_RULES,
 	ResolveError,
 	resolveKey,
 	SECONDARY_RULES,
 	STRATEGIES,
-	type CheckedKey,
 	type FieldRule,
 	type ResolveOptions,
 	type SecondaryRule,
 	type Strategy,
 } from '../shared/engine';
-import { setAsideReason } from '../shared/errors';
-import { perRunParameter, splitList } from '../shared/params';
-
-const REQUIRED_FIELDS = [
-	'key',
-	'kind',
-	'sourceSystem',
-	'systems',
-	'states',
-	'records',
-	'deleted',
-	'updatedAt',
-	'ignoredFields',
-];
+import { readItem, setAsideReason } from '../shared/errors';
+import { perRunParameter, splitList } from '../shared/parameters/read';
 
 function oneOf<T extends string>(
 	ctx: IExecuteFunctions,
@@ -74,21 +62,6 @@ function readOptions(ctx: IExecuteFunctions, i: number, read: Readers): ResolveO
 	};
 }
 
-function asCheckedKey(ctx: IExecuteFunctions, json: IDataObject, i: number): CheckedKey {
-	const missing = REQUIRED_FIELDS.find((f) => json[f] === undefined);
-	if (missing) {
-		throw new NodeOperationError(
-			ctx.getNode(),
-			`Item ${i} is not a Conflict Check result: field "${missing}" is missing`,
-			{
-				itemIndex: i,
-				description: `Field: ${missing}. Connect the Conflicts or Changes output of a Conflict Check node.`,
-			},
-		);
-	}
-	return json as unknown as CheckedKey;
-}
-
 /** Fields a resolved item starts with; the rest of the check item follows them. */
 const LEADING_FIELDS = new Set([
 	'key',
@@ -129,7 +102,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 				continue;
 			}
 			try {
-				const checked = asCheckedKey(this, items[i].json, i);
+				const checked = readItem(this, CHECKED_KEY, items[i].json, i);
 				// Parameters (and their expressions) are read per conflict item, on the first input.
 				const options =
 					checked.kind === 'conflict' && input === 0

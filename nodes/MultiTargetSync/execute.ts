@@ -5,20 +5,21 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { DEFAULT_CONCURRENCY } from '../shared/descriptions';
+import { DEFAULT_CONCURRENCY } from '../shared/parameters/descriptions';
 import {
 	PlanError,
+	RESOLVED_KEY,
 	planKey,
 	type PlannedSkip,
 	type PlannedWrite,
 	type ResolvedKey,
 	type SyncMode,
 } from '../shared/engine';
-import { setAsideReason, withNodeLevelErrors } from '../shared/errors';
-import { perRunParameter, systemList } from '../shared/params';
-import { writeRecords, type WriteOutcome } from '../shared/recordsApi';
-import { connectedSystems, requireSystems } from '../shared/systems';
-import { newStats, retryPolicyFrom } from '../shared/transport';
+import { readItem, setAsideReason, withNodeLevelErrors } from '../shared/errors';
+import { perRunParameter, systemList } from '../shared/parameters/read';
+import { writeRecords, type WriteOutcome } from '../shared/transport/records';
+import { connectedSystems, requireSystems } from '../shared/transport/systems';
+import { newStats, retryPolicyFrom } from '../shared/transport/request';
 
 const SYNC_TYPES: Record<string, SyncMode> = {
 	bidirectional: 'bidirectional',
@@ -56,22 +57,6 @@ interface Planned {
 	targets: string[];
 }
 
-function asResolvedKey(ctx: IExecuteFunctions, json: IDataObject, i: number): ResolvedKey {
-	for (const field of ['key', 'systems', 'states', 'records', 'resolvedDeleted', 'ignoredFields']) {
-		if (json[field] === undefined) {
-			throw new NodeOperationError(
-				ctx.getNode(),
-				`Item ${i} is not a Conflict Resolve result: field "${field}" is missing`,
-				{
-					itemIndex: i,
-					description: `Field: ${field}. Connect the Resolved output of a Conflict Resolve node.`,
-				},
-			);
-		}
-	}
-	return json as unknown as ResolvedKey;
-}
-
 /** What every result item says about its key, so Sync Validate needs nothing else. */
 function resultFields(p: Planned): IDataObject {
 	return {
@@ -102,9 +87,7 @@ function massDeleteGuard(ctx: IExecuteFunctions, planned: Planned[], options: ID
 	for (const p of planned) {
 		// Conflict Check says how many records each system held among all checked keys (in-sync
 		// ones never reach this node); without it, count the records of the keys here.
-		const checked = (p.input as unknown as IDataObject).heldAmongCheckedKeys as
-			| Record<string, number>
-			| undefined;
+		const checked = p.input.heldAmongCheckedKeys;
 		for (const system of p.input.systems) {
 			if (checked?.[system] !== undefined)
 				held.set(system, Math.max(held.get(system) ?? 0, checked[system]));
@@ -151,7 +134,7 @@ async function run(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 			continue;
 		}
 		try {
-			const input = asResolvedKey(this, items[i].json, i);
+			const input = readItem(this, RESOLVED_KEY, items[i].json, i);
 			const { syncType, mode } = readSyncType(this, i, readType);
 			const targets = systemList(readTargets(i), 'Target Systems');
 			if (targets.length === 0) {

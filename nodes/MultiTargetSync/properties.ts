@@ -1,7 +1,7 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_CONCURRENCY } from '../shared/descriptions';
-import { connectedSystemsProperty } from '../shared/systems';
+import { DEFAULT_CONCURRENCY } from '../shared/parameters/descriptions';
+import { connectedSystemsProperty } from '../shared/parameters/systems';
 
 /** The canvas subtitle: "Write, bidirectional" (none while the sync type awaits data). */
 export const describeRun = (parameters: INodeParameters) => {

@@ -6,7 +6,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { systemCredentials } from '../shared/systems';
+import { systemCredentials } from '../shared/parameters/systems';
 import { execute } from './execute';
 import { configuredInputs, properties } from './properties';
 

@@ -1,7 +1,7 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_CONCURRENCY, DEFAULT_MAX_BASE_KEYS } from '../shared/descriptions';
-import { connectedSystemsProperty } from '../shared/systems';
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_BASE_KEYS } from '../shared/parameters/descriptions';
+import { connectedSystemsProperty } from '../shared/parameters/systems';
 import * as allRecords from './actions/allRecords';
 import * as syncedKeys from './actions/syncedKeys';
 

@@ -5,7 +5,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import type { SyncInputError } from './engine';
+import { itemProblem, type ItemType, type SyncInputError } from './engine';
 
 export function toNodeError(
 	ctx: IExecuteFunctions,
@@ -65,4 +65,31 @@ export async function withNodeLevelErrors(
 		};
 		return [[item], ...Array.from({ length: outputs - 1 }, () => [])];
 	}
+}
+
+/**
+ * An input item read as the type the previous node wrote, or an error naming the item and the
+ * field ("Item 1 is not a Conflict Check result: field "key" is missing").
+ */
+export function readItem<T>(
+	ctx: IExecuteFunctions,
+	type: ItemType<T>,
+	json: IDataObject,
+	itemIndex: number,
+	label = `Item ${itemIndex}`,
+): T {
+	const problem = itemProblem(type, json);
+	if (problem) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`${label} is not a ${type.name}: ${problem.message}`,
+			{ itemIndex, description: `Field: ${problem.field}. ${type.connect}` },
+		);
+	}
+	return json as T;
+}
+
+/** A typed item as n8n item JSON (the item types are plain JSON by construction). */
+export function itemJson<T extends object>(item: T): IDataObject {
+	return item as IDataObject;
 }

@@ -10,7 +10,7 @@ import {
 	DEFAULT_CONCURRENCY,
 	recordSpecProperties,
 	REPORT_LIST_CAP,
-} from '../../shared/descriptions';
+} from '../../shared/parameters/descriptions';
 import {
 	differingFields,
 	fingerprint,
@@ -19,11 +19,11 @@ import {
 	recordKey,
 	type RecordData,
 } from '../../shared/engine';
-import { readRecordSpec } from '../../shared/params';
-import { diffByRanges, NoChecksumsError, type RangeDiffStats } from '../../shared/rangeDiff';
-import { listRecords } from '../../shared/recordsApi';
-import { connectedSystems } from '../../shared/systems';
-import { newStats, retryPolicyFrom, TransportError } from '../../shared/transport';
+import { readRecordSpec } from '../../shared/parameters/read';
+import { diffByRanges, NoChecksumsError, type RangeDiffStats } from '../../shared/transport/checksums';
+import { listRecords } from '../../shared/transport/records';
+import { connectedSystems } from '../../shared/transport/systems';
+import { newStats, retryPolicyFrom, TransportError } from '../../shared/transport/request';
 
 const allRecordsOnly = { show: { scope: ['allRecords'] } };
 

@@ -11,7 +11,7 @@ import {
 	DEFAULT_MAX_BASE_KEYS,
 	recordSpecNotice,
 	REPORT_LIST_CAP,
-} from '../../shared/descriptions';
+} from '../../shared/parameters/descriptions';
 import {
 	advanceBase,
 	baseEntryFor,
@@ -23,10 +23,10 @@ import {
 	type BaseEntry,
 	type RecordData,
 } from '../../shared/engine';
-import { baseSlot, splitList } from '../../shared/params';
-import { lookupRecords } from '../../shared/recordsApi';
-import { connectedSystems, requireSystems } from '../../shared/systems';
-import { newStats, retryPolicyFrom, TransportError } from '../../shared/transport';
+import { baseSlot, splitList } from '../../shared/parameters/read';
+import { lookupRecords } from '../../shared/transport/records';
+import { connectedSystems, requireSystems } from '../../shared/transport/systems';
+import { newStats, retryPolicyFrom, TransportError } from '../../shared/transport/request';
 
 const syncedKeysOnly = { show: { scope: ['syncedKeys'] } };
 

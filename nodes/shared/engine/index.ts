@@ -2,6 +2,7 @@ export * from './base';
 export * from './canonical';
 export * from './check';
 export * from './errors';
+export * from './items';
 export * from './plan';
 export * from './records';
 export * from './report';

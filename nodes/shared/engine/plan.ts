@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { DELETED_FINGERPRINT, fingerprint, type RecordData } from './canonical';
-import type { Audit, CheckedKey } from './resolve';
-
-/** A Conflict Resolve output item: the check plus the record every system should hold. */
-export interface ResolvedKey extends CheckedKey {
-	syncId?: string;
-	resolved: RecordData | null;
-	resolvedDeleted: boolean;
-	audit?: Audit;
-}
+import type { CheckedKey, ResolvedKey } from './items';
 
 export type SyncMode = 'bidirectional' | 'oneWay';
 export type WriteOp = 'create' | 'update' | 'delete';

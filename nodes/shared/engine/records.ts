@@ -205,3 +205,18 @@ export function indexRecords(
 		errors,
 	};
 }
+
+/**
+ * Reads a dotted path ("body.sync_data") from an item or a response body; own properties only,
+ * so a path cannot reach an object's prototype. An empty path is the value itself.
+ */
+export function getPath(value: unknown, path: string): unknown {
+	if (!path) return value;
+	let current = value;
+	for (const part of path.split('.')) {
+		if (current === null || typeof current !== 'object') return undefined;
+		if (!Object.prototype.hasOwnProperty.call(current, part)) return undefined;
+		current = (current as Record<string, unknown>)[part];
+	}
+	return current;
+}

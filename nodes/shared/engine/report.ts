@@ -1,5 +1,5 @@
 import type { KeyCheck } from './check';
-import type { CheckedKey } from './resolve';
+import type { CheckedKey } from './items';
 import { isoOrNull } from './time';
 
 /**

@@ -1,5 +1,6 @@
 import { canonicalJson, isEmptyValue, type Json, type RecordData, sameValue } from './canonical';
-import type { Basis, ConflictType, KeyKind, SystemState } from './check';
+import type { SystemState } from './check';
+import type { CheckedKey } from './items';
 import { parseTimestamp, readTimestamp } from './time';
 
 export const STRATEGIES = [
@@ -22,35 +23,6 @@ export const FIELD_RULES = [
 	...SECONDARY_RULES,
 ] as const;
 export type FieldRule = (typeof FIELD_RULES)[number];
-
-/** One key as ConflictCheck reports it: plain JSON, so it travels between nodes as an item. */
-export interface CheckedKey {
-	key: string;
-	kind: KeyKind;
-	basis: Basis;
-	conflictType?: ConflictType;
-	sourceSystem: string;
-	systems: string[];
-	states: Record<string, SystemState>;
-	/** null where the system has no record. */
-	records: Record<string, RecordData | null>;
-	/** Systems whose record is a tombstone, whatever state the check gave it. */
-	deleted: Record<string, boolean>;
-	/** ISO updated-at per system, null where unknown. */
-	updatedAt: Record<string, string | null>;
-	conflictFields: string[];
-	changedFields: Record<string, string[]>;
-	proposedFrom?: string;
-	/** Why the key got its kind, in words. */
-	reason: string;
-	base: { fingerprint: string; values?: Record<string, Json> } | null;
-	/** Fields not compared (key, updated-at, version, tombstone, ignores). */
-	ignoredFields: string[];
-	keyFields?: string[];
-	/** The record field holding each system's version (If-Match on writes). */
-	versionField?: string;
-	tombstoneField?: string;
-}
 
 export interface ResolveOptions {
 	strategy: Strategy;

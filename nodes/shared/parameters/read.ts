@@ -1,6 +1,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import type { RecordSpec } from './engine';
+import type { RecordSpec } from '../engine';
 
 /** "a, b ,c" -> ['a', 'b', 'c']; empty parts dropped. */
 export function splitList(value: unknown): string[] {
@@ -42,21 +42,6 @@ export function readRecordSpec(ctx: IExecuteFunctions, itemIndex = 0): RecordSpe
 		tombstoneField: text('tombstoneField') || undefined,
 		ignoreFields: splitList(ctx.getNodeParameter('ignoreFields', itemIndex, '')),
 	};
-}
-
-/**
- * Reads a dotted path ("body.sync_data") from an item or a response body; own properties only,
- * so a path cannot reach an object's prototype. An empty path is the value itself.
- */
-export function getPath(value: unknown, path: string): unknown {
-	if (!path) return value;
-	let current = value;
-	for (const part of path.split('.')) {
-		if (current === null || typeof current !== 'object') return undefined;
-		if (!Object.prototype.hasOwnProperty.call(current, part)) return undefined;
-		current = (current as Record<string, unknown>)[part];
-	}
-	return current;
 }
 
 /** The static-data slot of one named sync's base. */

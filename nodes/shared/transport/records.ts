@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { PlannedWrite, RecordData } from './engine';
-import { getPath } from './params';
+import { getPath, type PlannedWrite, type RecordData } from '../engine';
 import type { SystemConnection } from './systems';
 import {
 	chunks,
@@ -14,7 +13,7 @@ import {
 	TransportError,
 	type RetryPolicy,
 	type TransportStats,
-} from './transport';
+} from './request';
 
 const LOOKUP_CHUNK = 500;
 

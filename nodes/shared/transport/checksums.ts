@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { RecordData } from './engine';
+import type { RecordData } from '../engine';
 import type { SystemConnection } from './systems';
 import {
 	chunks,
@@ -10,7 +10,7 @@ import {
 	TransportError,
 	type RetryPolicy,
 	type TransportStats,
-} from './transport';
+} from './request';
 
 /**
  * Finds where systems differ without reading every record, the way data-diff does: compare the

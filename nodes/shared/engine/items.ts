@@ -1,0 +1,296 @@
+import type { Json, RecordData } from './canonical';
+import type { Basis, ConflictType, KeyKind, SystemState } from './check';
+import type { WriteOp } from './plan';
+import type { Audit } from './resolve';
+
+/**
+ * The items that travel from node to node, one type each, and one input check per type.
+ *
+ * A node builds its output items as these types and reads its input items through `itemProblem`
+ * (nodes/shared/errors.ts `readItem` turns a problem into an error naming the item and the field).
+ * Each type's `fields` table lists every field of the type: renaming a field in the type without
+ * renaming it in the table, in the node that writes it and in the node that reads it, fails the
+ * build.
+ */
+
+/** Conflict Check > Conflicts / Changes: one key, classified, with every system's record. */
+export interface CheckedKey {
+	key: string;
+	kind: KeyKind;
+	basis: Basis;
+	conflictType?: ConflictType;
+	sourceSystem: string;
+	systems: string[];
+	states: Record<string, SystemState>;
+	/** null where the system has no record. */
+	records: Record<string, RecordData | null>;
+	/** Systems whose record is a tombstone, whatever state the check gave it. */
+	deleted: Record<string, boolean>;
+	/** ISO updated-at per system, null where unknown. */
+	updatedAt: Record<string, string | null>;
+	conflictFields: string[];
+	changedFields: Record<string, string[]>;
+	proposedFrom?: string;
+	/** Why the key got its kind, in words. */
+	reason: string;
+	base: { fingerprint: string; values?: Record<string, Json> } | null;
+	/** Fields not compared (key, updated-at, version, tombstone, ignores). */
+	ignoredFields: string[];
+	keyFields?: string[];
+	/** The record field holding each system's version (If-Match on writes). */
+	versionField?: string;
+	tombstoneField?: string;
+	/** Live records each system held among all keys checked (the mass-delete guard's measure). */
+	heldAmongCheckedKeys?: Record<string, number>;
+	syncId?: string;
+}
+
+/** Conflict Resolve > Resolved: the check plus the record every system should hold. */
+export interface ResolvedKey extends CheckedKey {
+	resolved: RecordData | null;
+	resolvedDeleted: boolean;
+	audit?: Audit;
+}
+
+export type SyncOutcome = 'written' | 'unchanged' | 'skipped' | 'failed' | 'conflict' | 'planned';
+
+/** What Multi Target Sync did in one run, on every result item. */
+export interface SyncPhase {
+	action: 'write' | 'dryRun' | 'planOnly';
+	durationMs: number;
+	written: number;
+	unchanged: number;
+	skipped: number;
+	failed: number;
+	conflicts: number;
+	planned: number;
+	transport: Record<string, number>;
+}
+
+/** Multi Target Sync > Results (and Failed, for writes): one key on one system. */
+export interface SyncResult {
+	syncId: string | null;
+	key: string;
+	sourceSystem: string;
+	syncType: string;
+	targets: string[];
+	systems: string[];
+	strategy: string | null;
+	audit: Audit | null;
+	/** The resolved record every system should hold; null for a delete. */
+	expected: RecordData | null;
+	ignoredFields: string[];
+	keyFields: string[] | null;
+	tombstoneField: string | null;
+	system: string;
+	outcome: SyncOutcome;
+	/** In words: created / updated / deleted, unchanged, would update ... */
+	action: string | null;
+	reason?: string;
+	expectedFingerprint: string;
+	op?: WriteOp;
+	idempotencyKey?: string;
+	status?: number | null;
+	version?: string | number | null;
+	attempts?: number;
+	replayed?: boolean;
+	dryRun?: boolean;
+	/** Plan Only: the system the write is for, and the write itself. */
+	target?: string;
+	record?: RecordData;
+	ifMatch?: string | number;
+	ifNoneMatch?: boolean;
+	syncPhase?: SyncPhase;
+}
+
+/** Conflict Check > Summary: one item per run. */
+export interface CheckSummary {
+	syncId: string;
+	sourceSystem: string;
+	systems: string[];
+	keyFields: string[];
+	scope: string;
+	base: string;
+	watermark: string | null;
+	counts: Record<string, unknown>;
+	heldAmongCheckedKeys: Record<string, number>;
+	notChecked: { count: number | null; note?: string; bySystem?: Record<string, number> };
+	durationMs: number;
+	transport?: Record<string, number>;
+	staleSourceRecords?: { count: number; keys: string[] };
+	notAtSource?: { count: number; keys: string[] };
+	checkedAt: string;
+}
+
+/** Sync Validate > Base Updates, and Conflict Check's Base input: one validated key. */
+export interface BaseUpdate {
+	key: string;
+	fingerprint: string;
+	values?: Record<string, Json>;
+	syncedAt?: string;
+	syncId?: string | null;
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'array' | 'object' | 'any';
+/** A field's check: its kind; `?` = may be absent or null. */
+type FieldCheck = Kind | `${Kind}?`;
+
+export interface ItemType<T> {
+	/** What the item is, for errors: "a Conflict Check result". */
+	name: string;
+	/** How to get such items, for errors. */
+	connect: string;
+	/** Every field of T, and how to check it. */
+	fields: { [K in keyof Required<T>]: FieldCheck };
+}
+
+export interface ItemProblem {
+	field: string;
+	message: string;
+}
+
+function kindOf(value: unknown): Kind {
+	if (Array.isArray(value)) return 'array';
+	const t = typeof value;
+	return t === 'string' || t === 'number' || t === 'boolean' || t === 'object' ? t : 'any';
+}
+
+/** The first field of this item that its type does not allow, or undefined when it is one. */
+export function itemProblem<T>(
+	type: ItemType<T>,
+	json: Record<string, unknown>,
+): ItemProblem | undefined {
+	for (const [field, check] of Object.entries(type.fields) as Array<[string, FieldCheck]>) {
+		const optional = check.endsWith('?');
+		const kind = (optional ? check.slice(0, -1) : check) as Kind;
+		const value = json[field];
+		if (value === undefined || value === null) {
+			if (optional || (value === null && kind === 'any')) continue;
+			if (value === undefined) return { field, message: `field "${field}" is missing` };
+			return { field, message: `field "${field}" is null` };
+		}
+		if (kind !== 'any' && kindOf(value) !== kind)
+			return {
+				field,
+				message: `field "${field}" must be ${kind === 'array' ? 'an' : 'a'} ${kind}`,
+			};
+	}
+	return undefined;
+}
+
+const checkedKeyFields: ItemType<CheckedKey>['fields'] = {
+	key: 'string',
+	kind: 'string',
+	basis: 'string?',
+	conflictType: 'string?',
+	sourceSystem: 'string',
+	systems: 'array',
+	states: 'object',
+	records: 'object',
+	deleted: 'object',
+	updatedAt: 'object',
+	conflictFields: 'array?',
+	changedFields: 'object?',
+	proposedFrom: 'string?',
+	reason: 'string?',
+	base: 'object?',
+	ignoredFields: 'array',
+	keyFields: 'array?',
+	versionField: 'string?',
+	tombstoneField: 'string?',
+	heldAmongCheckedKeys: 'object?',
+	syncId: 'string?',
+};
+
+export const CHECKED_KEY: ItemType<CheckedKey> = {
+	name: 'Conflict Check result',
+	connect: 'Connect the Conflicts or Changes output of a Conflict Check node.',
+	fields: checkedKeyFields,
+};
+
+export const RESOLVED_KEY: ItemType<ResolvedKey> = {
+	name: 'Conflict Resolve result',
+	connect: 'Connect the Resolved output of a Conflict Resolve node.',
+	fields: {
+		...checkedKeyFields,
+		// Written by Conflict Resolve; a hand-made item (plan-only tests, other tools) may carry
+		// fewer of the check's fields, but never these.
+		kind: 'string?',
+		deleted: 'object?',
+		updatedAt: 'object?',
+		resolved: 'any',
+		resolvedDeleted: 'boolean',
+		audit: 'object?',
+	},
+};
+
+export const SYNC_RESULT: ItemType<SyncResult> = {
+	name: 'Multi Target Sync result',
+	connect: 'Connect the Results output of Multi Target Sync.',
+	fields: {
+		syncId: 'string?',
+		key: 'string',
+		sourceSystem: 'string?',
+		syncType: 'string?',
+		targets: 'array?',
+		systems: 'array?',
+		strategy: 'string?',
+		audit: 'object?',
+		expected: 'object?',
+		ignoredFields: 'array?',
+		keyFields: 'array?',
+		tombstoneField: 'string?',
+		system: 'string',
+		outcome: 'string',
+		action: 'string?',
+		reason: 'string?',
+		expectedFingerprint: 'string',
+		op: 'string?',
+		idempotencyKey: 'string?',
+		status: 'number?',
+		version: 'any?',
+		attempts: 'number?',
+		replayed: 'boolean?',
+		dryRun: 'boolean?',
+		target: 'string?',
+		record: 'object?',
+		ifMatch: 'any?',
+		ifNoneMatch: 'boolean?',
+		syncPhase: 'object?',
+	},
+};
+
+export const CHECK_SUMMARY: ItemType<CheckSummary> = {
+	name: 'Conflict Check summary',
+	connect: 'Connect the Summary output of Conflict Check.',
+	fields: {
+		syncId: 'string',
+		sourceSystem: 'string',
+		systems: 'array',
+		keyFields: 'array?',
+		scope: 'string?',
+		base: 'string?',
+		watermark: 'string?',
+		counts: 'object',
+		heldAmongCheckedKeys: 'object?',
+		notChecked: 'object?',
+		durationMs: 'number?',
+		transport: 'object?',
+		staleSourceRecords: 'object?',
+		notAtSource: 'object?',
+		checkedAt: 'string?',
+	},
+};
+
+export const BASE_UPDATE: ItemType<BaseUpdate> = {
+	name: 'base entry',
+	connect:
+		'Feed the Base Updates output of Sync Validate, or rows of the table they were stored in (key, fingerprint, values).',
+	fields: {
+		key: 'string',
+		fingerprint: 'string',
+		values: 'object?',
+		syncedAt: 'string?',
+		syncId: 'string?',
+	},
+};
