@@ -31,7 +31,7 @@ test)
 unit)
 	# The fast inner loop: the engine and the nodes in n8n's engine, in-process. No build, no n8n
 	# install, no demo systems: seconds.
-	npx jest test/engine test/nodes test/harness.test.ts "${@:2}"
+	npx jest test/engine test/nodes test/harness.test.ts --testPathIgnorePatterns '\.systems\.test\.ts$' "${@:2}"
 	;;
 demo)
 	npm run build --silent

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
-import { authenticateSystem } from '../../nodes/shared/transport/credential';
-import type { SystemConnection } from '../../nodes/shared/transport/systems';
+import { authenticateSystem } from '../../../nodes/shared/transport/credential';
+import type { SystemConnection } from '../../../nodes/shared/transport/systems';
 import {
 	backoffMs,
 	DEFAULT_RETRY,
@@ -11,7 +11,7 @@ import {
 	systemRequest,
 	TransportError,
 	type RetryPolicy,
-} from '../../nodes/shared/transport/request';
+} from '../../../nodes/shared/transport/request';
 
 /**
  * The retry loop against a stubbed n8n HTTP helper: each call takes the next scripted answer

@@ -6,10 +6,10 @@
  */
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { json, node, connect } from '../harness/build';
-import { runWorkflow, TEST_TRIGGER_TYPE } from '../harness';
-import { credentialFor, credentialTypes, nodeTypes, VALIDATE_TYPE } from '../sync/pipeline';
-import { startSystems, type RunningSystem, type StartedSystems } from '../systems/helpers';
+import { json, node, connect } from '../../harness/build';
+import { runWorkflow, TEST_TRIGGER_TYPE } from '../../harness';
+import { credentialFor, credentialTypes, nodeTypes, VALIDATE_TYPE } from '../../sync/pipeline';
+import { startSystems, type RunningSystem, type StartedSystems } from '../../systems/helpers';
 
 const NAMES = ['system_a', 'system_b', 'system_c'];
 const SLOTS = ['dataSyncSystemApi', 'dataSyncSystem2Api', 'dataSyncSystem3Api'];

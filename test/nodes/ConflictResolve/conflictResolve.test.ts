@@ -1,9 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { runWorkflow, TEST_ITEMS_TYPE, TEST_TRIGGER_TYPE } from '../harness';
-import { allRuns, connect, json, node } from '../harness/build';
-import { nodeTypes, RESOLVE_TYPE, staticBase, syncWorkflow } from './sync-workflow';
+import { runWorkflow, TEST_ITEMS_TYPE, TEST_TRIGGER_TYPE } from '../../harness';
+import { allRuns, connect, json, node } from '../../harness/build';
+import { nodeTypes, RESOLVE_TYPE, staticBase, syncWorkflow } from '../sync-workflow';
 
 const RESOLVE = 'Conflict Resolve';
 const T0 = '2026-01-01T00:00:00Z';

@@ -7,9 +7,9 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { json } from '../harness/build';
-import { customer, startSystems, type StartedSystems } from '../systems/helpers';
-import { comparable, payload, pipeline, report, run, seed } from './pipeline';
+import { json } from '../../harness/build';
+import { customer, startSystems, type StartedSystems } from '../../systems/helpers';
+import { comparable, payload, pipeline, report, run, seed } from '../../sync/pipeline';
 
 let started: StartedSystems;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { runWorkflow } from '../harness';
-import { json } from '../harness/build';
-import { nodeTypes, staticBase, storedBase, syncWorkflow } from './sync-workflow';
+import { runWorkflow } from '../../harness';
+import { json } from '../../harness/build';
+import { nodeTypes, staticBase, storedBase, syncWorkflow } from '../sync-workflow';
 
 const CHECK = 'Conflict Check';
 const T0 = '2026-01-01T00:00:00Z';

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
-import { createSystemServer, type SystemServer } from '../../demo/systems/server.ts';
-import { SystemStore } from '../../demo/systems/store.ts';
+import { createSystemServer, type SystemServer } from '../../../demo/systems/server.ts';
+import { SystemStore } from '../../../demo/systems/store.ts';
 
 interface Piece {
 	from: string | null;
