@@ -130,18 +130,19 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 	}
 
 	/**
-	 * The output panel's text, flat, once it shows every marker (or after the wait: the caller's
-	 * assertions then say what is missing). The JSON view renders its lines progressively.
+	 * The output panel shows every expected piece in its JSON view, read flat once all are there
+	 * (or after the wait, when the assertion then says what is missing): the JSON view renders its
+	 * lines progressively, marks indentation with "·" and breaks lines after each key.
 	 */
-	async function outputText(output: Locator, markers: string[]): Promise<string> {
-		// The JSON view marks indentation with "·" and breaks lines after each key: read it flat.
+	async function expectOutputShows(output: Locator, expected: string[]): Promise<void> {
+		await output.locator('[data-test-id="radio-button-json"]').click();
 		const flat = async () => (await output.innerText()).replace(/[·\s]+/g, ' ');
 		let text = '';
 		await settled(async () => {
 			text = await flat();
-			return markers.every((m) => text.includes(m));
+			return expected.every((m) => text.includes(m));
 		}, true);
-		return text;
+		for (const piece of expected) expect(text).toContain(piece);
 	}
 
 	async function openWorkflow(id: string): Promise<void> {
@@ -296,7 +297,6 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 		const ndv = page.locator('[data-test-id="ndv"]');
 		await ndv.waitFor({ state: 'visible' });
 		const output = ndv.locator('[data-test-id="output-panel"]');
-		await output.locator('[data-test-id="radio-button-json"]').click();
 		// The conflict: cust-1 renamed on both systems, no base; resolved by last writer wins.
 		const shown = [
 			'"key": "cust-1"',
@@ -310,21 +310,18 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 			'lastWriterWins: system_b has the latest updated-at (2026-11-30T11:00:00.000Z; system_a 2026-11-30T10:00:00.000Z)',
 			'"Ada Lovelace"',
 		];
-		const text = await outputText(output, shown);
-		for (const expected of shown) expect(text).toContain(expected);
+		await expectOutputShows(output, shown);
 		await ndv.screenshot({ path: path.join(SHOTS, 'learner-resolved.png') });
 		await closeNdv();
 		// Conflict Check says the key only system_b holds was not checked, where a person looks.
 		await page.locator('[data-test-id="canvas-node"][data-node-name="Conflict Check"]').dblclick();
 		await ndv.waitFor({ state: 'visible' });
 		await output.getByText('Summary', { exact: false }).first().click();
-		await output.locator('[data-test-id="radio-button-json"]').click();
 		const hinted = [
 			'1 key(s) that only other systems hold were not checked (e.g. cust-4): set Keys to Check to Every Key on Any System to bring them over.',
 			'"base": "none"',
 		];
-		const summary = await outputText(output, hinted);
-		for (const expected of hinted) expect(summary).toContain(expected);
+		await expectOutputShows(output, hinted);
 		await ndv.screenshot({ path: path.join(SHOTS, 'learner-summary.png') });
 		await closeNdv();
 	}, 120_000);
