@@ -1,7 +1,9 @@
 import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 
 import { DEFAULT_CONCURRENCY } from '../shared/parameters/descriptions';
-import { connectedSystemsProperty } from '../shared/parameters/systems';
+import * as dryRun from './actions/dryRun';
+import * as planOnly from './actions/planOnly';
+import * as write from './actions/write';
 
 /** The canvas subtitle: "Write, bidirectional" (none while the sync type awaits data). */
 export const describeRun = (parameters: INodeParameters) => {
@@ -82,7 +84,9 @@ export const properties: INodeProperties[] = [
 		description:
 			'Systems that must hold the resolved records: comma-separated names, or an expression giving an array, such as the target_systems field of the payload',
 	},
-	connectedSystemsProperty({ writeMode: ['write'] }),
+	...write.description,
+	...dryRun.description,
+	...planOnly.description,
 	{
 		displayName: 'Options',
 		name: 'options',

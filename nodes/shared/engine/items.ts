@@ -103,6 +103,19 @@ export interface SyncResult {
 	syncPhase?: SyncPhase;
 }
 
+/**
+ * Multi Target Sync > Conflicts: a key a target changed after the check (its write was refused),
+ * back out as a conflict with what the check saw, for review or a re-run.
+ */
+export interface RequeuedConflict extends Omit<ResolvedKey, 'kind' | 'conflictType' | 'reason'> {
+	kind: 'conflict';
+	conflictType: 'concurrent_change';
+	reason: string;
+	/** The target that changed, and the version it holds now (null when it did not say). */
+	system: string;
+	currentVersion: string | number | null;
+}
+
 /** Conflict Check > Summary: one item per run. */
 export interface CheckSummary {
 	syncId: string;
@@ -257,6 +270,19 @@ export const SYNC_RESULT: ItemType<SyncResult> = {
 		ifMatch: 'any?',
 		ifNoneMatch: 'boolean?',
 		syncPhase: 'object?',
+	},
+};
+
+export const REQUEUED_CONFLICT: ItemType<RequeuedConflict> = {
+	name: 'Multi Target Sync conflict',
+	connect: 'Connect the Conflicts output of Multi Target Sync.',
+	fields: {
+		...RESOLVED_KEY.fields,
+		kind: 'string',
+		conflictType: 'string',
+		reason: 'string',
+		system: 'string',
+		currentVersion: 'any?',
 	},
 };
 
