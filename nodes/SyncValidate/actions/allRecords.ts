@@ -20,7 +20,11 @@ import {
 	type RecordData,
 } from '../../shared/engine';
 import { readRecordSpec } from '../../shared/parameters/read';
-import { diffByRanges, NoChecksumsError, type RangeDiffStats } from '../../shared/transport/checksums';
+import {
+	diffByRanges,
+	NoChecksumsError,
+	type RangeDiffStats,
+} from '../../shared/transport/checksums';
 import { listRecords } from '../../shared/transport/records';
 import { connectedSystems } from '../../shared/transport/systems';
 import { newStats, retryPolicyFrom, TransportError } from '../../shared/transport/request';

@@ -1,4 +1,5 @@
 export * from './base';
+export * from './bisect';
 export * from './canonical';
 export * from './check';
 export * from './errors';
@@ -8,4 +9,6 @@ export * from './records';
 export * from './report';
 export * from './resolve';
 export * from './syncId';
+export * from './syncReport';
 export * from './time';
+export * from './validate';

@@ -320,3 +320,127 @@ export const BASE_UPDATE: ItemType<BaseUpdate> = {
 		syncId: 'string?',
 	},
 };
+
+/** A key on one system that did not validate, or whose write came back as a conflict. */
+export interface KeyFinding {
+	key: string;
+	system: string;
+	/** Differing only: the fields that differ from the resolution. */
+	fields?: string[];
+}
+
+/** A write that failed after its retries. */
+export interface WriteFailure {
+	key: string;
+	system: string;
+	reason: string;
+}
+
+/** Multi Target Sync's outcomes, counted over its result items. */
+export interface SyncCounts {
+	written: number;
+	unchanged: number;
+	skipped: number;
+	failed: number;
+	conflicts: number;
+	planned: number;
+}
+
+export type SyncStatus = 'passed' | 'failed' | 'nothing_to_sync';
+
+/** Sync Validate > Report (The Keys This Sync Wrote): one item per run. */
+export interface SyncReport {
+	syncId: string | null;
+	syncType: string | null;
+	sourceSystem: string | null;
+	targetSystems: string[];
+	systems: string[];
+	status: SyncStatus;
+	reasons: string[];
+	insights: string[];
+	counts: {
+		check: Record<string, unknown>;
+		resolve: { conflictsResolved: number; byStrategy: Record<string, number> };
+		sync: SyncCounts;
+		validate: {
+			keys: number;
+			passed: number;
+			failed: number;
+			missing: number;
+			extra: number;
+			differing: number;
+		};
+	};
+	durations: { checkMs: number | null; syncMs: number | null; validateMs: number };
+	transport: { sync: Record<string, number> | null; validate: Record<string, number> };
+	missing: KeyFinding[];
+	extra: KeyFinding[];
+	differing: KeyFinding[];
+	failures: WriteFailure[];
+	conflictsRequeued: KeyFinding[];
+	/** Every conflict's audit, uncapped. */
+	resolutions: Array<{ key: string } & Partial<Audit>>;
+	/** Where the base went, in words. */
+	base: string;
+	validatedAt: string;
+}
+
+/** The flat fields the Day 66 workflow's log and report read (workflows/day66-data-sync.json). */
+export interface Day66LogFields {
+	sync_id: string | null;
+	sync_type: string | null;
+	source_system: string | null;
+	target_systems: string[];
+	records_processed: number;
+	conflicts_detected: number;
+	conflicts_resolved: number;
+	records_written: number;
+	failed_writes: number;
+	validation_status: SyncStatus;
+	timestamp: string;
+}
+
+/** A key that is not the same on every system (Validate > Every Record on Every System). */
+export interface KeyDifference {
+	key: string;
+	kind: 'missing' | 'differing';
+	/** missing: the systems without a live record; differing: those that differ from the first. */
+	systems: string[];
+	fields?: string[];
+}
+
+/** Sync Validate > Report (Every Record on Every System): one item per run. */
+export interface AllRecordsReport {
+	validation: 'allRecords';
+	method: 'rangeChecksums' | 'fullRead';
+	methodNote?: string;
+	systems: string[];
+	status: 'passed' | 'failed';
+	reasons: string[];
+	counts: {
+		recordsPerSystem: Record<string, number>;
+		/** Keys read record by record (the rest were proved equal by checksums). */
+		keysRead: number;
+		differences: number;
+		missing: number;
+		differing: number;
+	};
+	transfer: {
+		levels?: number;
+		checksumRequests?: number;
+		rangesCompared?: number;
+		rangesRead?: number;
+		bytesReceived?: number;
+		recordsRead: number;
+		requests: number;
+		retries: number;
+	};
+	differences: KeyDifference[];
+	differingKeys: string[];
+	durations: { validateMs: number };
+	validatedAt: string;
+	/** Day 66 log fields. */
+	validation_status: 'passed' | 'failed';
+	records_processed: number;
+	timestamp: string;
+}

@@ -1,6 +1,13 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import type { RecordData } from '../engine';
+import {
+	bisectRanges,
+	type BisectStats,
+	type KeyRange,
+	type RangeSource,
+	type RangeSum,
+	type RecordData,
+} from '../engine';
 import type { SystemConnection } from './systems';
 import {
 	chunks,
@@ -13,31 +20,12 @@ import {
 } from './request';
 
 /**
- * Finds where systems differ without reading every record, the way data-diff does: compare the
- * count and content-hash sum of each key range on every system, cut the ranges that differ
- * into segments, and read records only in the small ranges that still differ.
+ * Range checksums over HTTP, for the engine's bisection (engine/bisect.ts).
  *
  * A system's checksum endpoint (credential: Range Checksum Path) takes
  * `{ranges: [{from, to}], segments?, records?}` and answers `{ranges: [{from, to, count, hash,
  * range, records?}]}` over its live records (`from` inclusive, `to` exclusive, null = open).
- * Equal checksums mean equal content (id and fields, as the system stores them); a range whose
- * checksums differ only by formatting is read and compared record by record, so it costs bytes,
- * never a wrong answer.
  */
-
-export interface KeyRange {
-	from: string | null;
-	to: string | null;
-}
-
-interface Sum {
-	count: number;
-	hash: string;
-}
-
-interface Pending extends KeyRange {
-	sums: Map<string, Sum>;
-}
 
 export interface RangeDiffOptions {
 	/** Pieces a differing range is cut into at each level. */
@@ -47,15 +35,10 @@ export interface RangeDiffOptions {
 	concurrency: number;
 }
 
-export interface RangeDiffStats {
-	levels: number;
+export interface RangeDiffStats extends BisectStats {
 	checksumRequests: number;
-	rangesCompared: number;
-	rangesRead: number;
-	recordsRead: number;
 	/** Response body bytes, from Content-Length. */
 	bytesReceived: number;
-	recordsPerSystem: Record<string, number>;
 }
 
 export interface RangeDiffResult {
@@ -69,51 +52,55 @@ const MAX_RANGES = 1000;
 const MAX_PIECES = 10000;
 /** Most records asked for in one read request (the demo systems refuse more than 5000). */
 const MAX_RECORDS_PER_READ = 4000;
-const MAX_LEVELS = 40;
 
 /** The system has no checksum endpoint (none configured, or it answered 404/405/501). */
 export class NoChecksumsError extends Error {}
 
-function sumOf(raw: IDataObject, system: string): Sum & KeyRange & { range: number } {
+function sumOf(raw: IDataObject, system: string): RangeSum & KeyRange {
 	const count = Number(raw.count);
 	const bound = (v: unknown) => (v === null || v === undefined ? null : String(v));
 	if (!Number.isInteger(count) || count < 0 || typeof raw.hash !== 'string') {
 		throw new TransportError(`${system}: checksum answer without count and hash`, system, 1);
 	}
-	return {
-		from: bound(raw.from),
-		to: bound(raw.to),
-		count,
-		hash: raw.hash,
-		range: Number(raw.range),
-	};
+	return { from: bound(raw.from), to: bound(raw.to), count, hash: raw.hash };
 }
 
-export async function diffByRanges(
+const bounds = (ranges: KeyRange[]) => ranges.map(({ from, to }) => ({ from, to }));
+
+/** Reads in as few requests as the limits allow: at most MAX_RANGES ranges, MAX_RECORDS_PER_READ records. */
+function readBatches<T extends { count: number }>(ranges: T[]): T[][] {
+	const batches: T[][] = [];
+	let inBatch = 0;
+	for (const range of ranges) {
+		const last = batches[batches.length - 1];
+		if (!last || inBatch + range.count > MAX_RECORDS_PER_READ || last.length >= MAX_RANGES) {
+			batches.push([range]);
+			inBatch = range.count;
+		} else {
+			last.push(range);
+			inBatch += range.count;
+		}
+	}
+	return batches;
+}
+
+/** The checksum endpoints of these systems, as the engine's RangeSource; counts go into `counters`. */
+export function httpRangeSource(
 	ctx: IExecuteFunctions,
 	systems: SystemConnection[],
 	options: RangeDiffOptions,
 	policy: RetryPolicy,
 	transport: TransportStats,
-): Promise<RangeDiffResult> {
-	const stats: RangeDiffStats = {
-		levels: 0,
-		checksumRequests: 0,
-		rangesCompared: 0,
-		rangesRead: 0,
-		recordsRead: 0,
-		bytesReceived: 0,
-		recordsPerSystem: {},
-	};
-	for (const s of systems) {
-		if (!s.shape.checksumPath) throw new NoChecksumsError(`${s.name} has no Range Checksum Path`);
-	}
+	counters: { checksumRequests: number; bytesReceived: number },
+): RangeSource {
+	const byName = new Map(systems.map((s) => [s.name, s]));
 
-	async function post(system: SystemConnection, body: IDataObject): Promise<IDataObject[]> {
+	async function post(name: string, body: IDataObject): Promise<IDataObject[]> {
+		const system = byName.get(name)!;
 		const path = system.shape.checksumPath;
-		stats.checksumRequests++;
+		counters.checksumRequests++;
 		const r = await systemRequest(ctx, system, { method: 'POST', path, body }, policy, transport);
-		stats.bytesReceived += Number(r.headers['content-length'] ?? 0);
+		counters.bytesReceived += Number(r.headers['content-length'] ?? 0);
 		if (r.status === 404 || r.status === 405 || r.status === 501) {
 			throw new NoChecksumsError(`${system.name}: POST ${path} answered HTTP ${r.status}`);
 		}
@@ -129,134 +116,63 @@ export async function diffByRanges(
 		return r.body.ranges as IDataObject[];
 	}
 
-	/** Checksums of these ranges on one system, in order. */
-	async function sums(system: SystemConnection, ranges: KeyRange[]): Promise<Sum[]> {
-		const parts = await mapLimit(chunks(ranges, MAX_RANGES), options.concurrency, async (part) => {
-			const answer = await post(system, {
-				ranges: part.map(({ from, to }) => ({ from, to })),
-			});
-			if (answer.length !== part.length) {
-				throw new TransportError(
-					`${system.name}: asked for ${part.length} range checksums, got ${answer.length}`,
-					system.name,
-					1,
-				);
-			}
-			return answer.map((a) => sumOf(a, system.name));
-		});
-		return parts.flat();
-	}
+	const inParts = async <T, R>(list: T[], size: number, task: (part: T[]) => Promise<R[]>) =>
+		(await mapLimit(chunks(list, size), options.concurrency, task)).flat();
 
-	/** The splitter's pieces of these ranges, each with the splitter's checksum. */
-	async function split(system: SystemConnection, ranges: KeyRange[]): Promise<Pending[]> {
-		const perRequest = Math.max(1, Math.min(MAX_RANGES, Math.floor(MAX_PIECES / options.segments)));
-		const parts = await mapLimit(chunks(ranges, perRequest), options.concurrency, async (part) => {
-			const answer = await post(system, {
-				ranges: part.map(({ from, to }) => ({ from, to })),
-				segments: options.segments,
-			});
-			return answer.map((a) => {
-				const { from, to, count, hash } = sumOf(a, system.name);
-				return { from, to, sums: new Map([[system.name, { count, hash }]]) } as Pending;
-			});
-		});
-		return parts.flat();
-	}
-
-	const equal = (p: Pending) => {
-		const [first, ...rest] = systems.map((s) => p.sums.get(s.name)!);
-		return rest.every((x) => x.count === first.count && x.hash === first.hash);
-	};
-	const most = (p: Pending) => Math.max(...systems.map((s) => p.sums.get(s.name)!.count));
-
-	// Level 0: the whole key space on every system.
-	const whole: KeyRange = { from: null, to: null };
-	let pending: Pending[] = [{ ...whole, sums: new Map() }];
-	await Promise.all(
-		systems.map(async (s) => {
-			const [sum] = await sums(s, [whole]);
-			pending[0].sums.set(s.name, sum);
-			stats.recordsPerSystem[s.name] = sum.count;
-		}),
-	);
-	const leaves: Pending[] = [];
-	while (pending.length > 0) {
-		stats.levels++;
-		stats.rangesCompared += pending.length;
-		const toSplit: Pending[] = [];
-		for (const p of pending) {
-			if (equal(p)) continue;
-			if (most(p) <= options.leafSize) leaves.push(p);
-			else toSplit.push(p);
-		}
-		if (toSplit.length === 0) break;
-		if (stats.levels >= MAX_LEVELS) {
-			throw new TransportError(
-				`range checksums did not narrow the differences down in ${MAX_LEVELS} levels`,
-				systems[0].name,
-				1,
-			);
-		}
-		// Each range is cut by the system holding the most records in it, so every cut makes progress.
-		const bySplitter = new Map<SystemConnection, Pending[]>();
-		for (const p of toSplit) {
-			const splitter = systems.reduce((a, b) =>
-				p.sums.get(b.name)!.count > p.sums.get(a.name)!.count ? b : a,
-			);
-			const list = bySplitter.get(splitter);
-			if (list) list.push(p);
-			else bySplitter.set(splitter, [p]);
-		}
-		const next: Pending[] = [];
-		for (const [splitter, ranges] of bySplitter) {
-			const pieces = await split(splitter, ranges);
-			await Promise.all(
-				systems
-					.filter((s) => s !== splitter)
-					.map(async (s) => {
-						(await sums(s, pieces)).forEach((sum, i) => pieces[i].sums.set(s.name, sum));
-					}),
-			);
-			next.push(...pieces);
-		}
-		pending = next;
-	}
-
-	// Read the records of the ranges that still differ, on every system.
-	stats.rangesRead = leaves.length;
-	const records = new Map<string, RecordData[]>();
-	await Promise.all(
-		systems.map(async (s) => {
-			const batches: Pending[][] = [[]];
-			let inBatch = 0;
-			for (const leaf of leaves) {
-				const n = leaf.sums.get(s.name)!.count;
-				if (n === 0) continue;
-				const last = batches[batches.length - 1];
-				if (last.length > 0 && (inBatch + n > MAX_RECORDS_PER_READ || last.length >= MAX_RANGES)) {
-					batches.push([]);
-					inBatch = 0;
+	return {
+		sums: async (system, ranges) =>
+			await inParts(ranges, MAX_RANGES, async (part) => {
+				const answer = await post(system, { ranges: bounds(part) });
+				if (answer.length !== part.length) {
+					throw new TransportError(
+						`${system}: asked for ${part.length} range checksums, got ${answer.length}`,
+						system,
+						1,
+					);
 				}
-				batches[batches.length - 1].push(leaf);
-				inBatch += n;
-			}
-			const read = await mapLimit(
-				batches.filter((b) => b.length > 0),
-				options.concurrency,
-				async (batch) => {
-					const answer = await post(s, {
-						ranges: batch.map(({ from, to }) => ({ from, to })),
-						records: true,
-					});
+				return answer.map((a) => sumOf(a, system));
+			}),
+		split: async (system, ranges, segments) =>
+			await inParts(
+				ranges,
+				Math.max(1, Math.min(MAX_RANGES, Math.floor(MAX_PIECES / segments))),
+				async (part) => {
+					const answer = await post(system, { ranges: bounds(part), segments });
+					return answer.map((a) => sumOf(a, system));
+				},
+			),
+		records: async (system, ranges) =>
+			(
+				await mapLimit(readBatches(ranges), options.concurrency, async (batch) => {
+					const answer = await post(system, { ranges: bounds(batch), records: true });
 					return answer.flatMap((a) =>
 						Array.isArray(a.records) ? (a.records as RecordData[]) : [],
 					);
-				},
-			);
-			const list = read.flat();
-			stats.recordsRead += list.length;
-			records.set(s.name, list);
-		}),
+				})
+			).flat(),
+	};
+}
+
+/**
+ * Where these systems differ, by range checksums (engine bisectRanges over their checksum
+ * endpoints). Throws NoChecksumsError when a system has none.
+ */
+export async function diffByRanges(
+	ctx: IExecuteFunctions,
+	systems: SystemConnection[],
+	options: RangeDiffOptions,
+	policy: RetryPolicy,
+	transport: TransportStats,
+): Promise<RangeDiffResult> {
+	for (const s of systems) {
+		if (!s.shape.checksumPath) throw new NoChecksumsError(`${s.name} has no Range Checksum Path`);
+	}
+	const counters = { checksumRequests: 0, bytesReceived: 0 };
+	const source = httpRangeSource(ctx, systems, options, policy, transport, counters);
+	const { records, stats } = await bisectRanges(
+		systems.map((s) => s.name),
+		source,
+		options,
 	);
-	return { records, stats };
+	return { records, stats: { ...stats, ...counters } };
 }
