@@ -12,6 +12,8 @@ import {
 	systemRequest,
 	TransportError,
 	type RetryPolicy,
+	type SystemRequest,
+	type SystemResponse,
 	type TransportStats,
 } from './request';
 
@@ -139,6 +141,105 @@ function outcomeOf(
 
 const quoteEtag = (v: string | number) => `"${String(v)}"`;
 
+/** What one system's writes share: where they go, how they retry, and what they count. */
+interface Writer {
+	ctx: IExecuteFunctions;
+	system: SystemConnection;
+	policy: RetryPolicy;
+	stats: TransportStats;
+	versionField?: string;
+}
+
+function asTransportError(system: SystemConnection, error: unknown): TransportError {
+	if (error instanceof TransportError) return error;
+	return new TransportError(`${system.name}: ${(error as Error).message}`, system.name, 1);
+}
+
+/** A request that failed after its retries fails every write in it, with the reason. */
+const failAll = (chunk: PlannedWrite[], error: TransportError): WriteOutcome[] =>
+	chunk.map((write) => ({
+		write,
+		outcome: 'failed',
+		status: error.status,
+		attempts: error.attempts,
+		reason: error.message,
+	}));
+
+function batchRequest(chunk: PlannedWrite[], path: string): SystemRequest {
+	const operations = chunk.map((w) => ({
+		op: w.op === 'delete' ? 'delete' : 'upsert',
+		id: w.key,
+		...(w.record ? { record: w.record } : {}),
+		...(w.ifMatch !== undefined ? { if_match: w.ifMatch } : {}),
+		...(w.ifNoneMatch ? { if_none_match: true } : {}),
+		idempotency_key: w.idempotencyKey,
+	}));
+	// The same writes make the same batch key, so a re-sent batch is recognised as a whole.
+	const batchKey = createHash('sha256')
+		.update(chunk.map((w) => w.idempotencyKey).join(','))
+		.digest('base64url')
+		.slice(0, 32);
+	return { method: 'POST', path, body: { operations }, headers: { 'Idempotency-Key': batchKey } };
+}
+
+/** Each write's outcome from the batch answer: one result per operation, in order. */
+function batchOutcomes(w: Writer, chunk: PlannedWrite[], r: SystemResponse): WriteOutcome[] {
+	const list = r.body.results;
+	if (r.status < 200 || r.status >= 300 || !Array.isArray(list) || list.length !== chunk.length) {
+		const reason = typeof r.body.error === 'string' ? r.body.error : `unexpected answer`;
+		const what = `POST ${w.system.shape.batchPath}`;
+		return failAll(
+			chunk,
+			new TransportError(
+				`${w.system.name}: ${what} answered HTTP ${r.status}: ${reason}`,
+				w.system.name,
+				r.attempts,
+				r.status,
+			),
+		);
+	}
+	const replayedBatch = r.headers['idempotent-replayed'] === 'true';
+	return chunk.map((write, i) => {
+		const res = list[i] as IDataObject;
+		const replayed = replayedBatch || res.replayed === true;
+		return outcomeOf(write, Number(res.status), res, r.attempts, replayed, w.versionField);
+	});
+}
+
+async function writeBatch(w: Writer, chunk: PlannedWrite[]): Promise<WriteOutcome[]> {
+	const request = batchRequest(chunk, w.system.shape.batchPath);
+	let r: SystemResponse;
+	try {
+		r = await systemRequest(w.ctx, w.system, request, w.policy, w.stats);
+	} catch (error) {
+		return failAll(chunk, asTransportError(w.system, error));
+	}
+	return batchOutcomes(w, chunk, r);
+}
+
+/** One write, one request: PUT or DELETE on the record, If-Match / If-None-Match as planned. */
+async function writeOne(w: Writer, write: PlannedWrite): Promise<WriteOutcome> {
+	const path = `${w.system.shape.recordsPath}/${keySegment(write.key)}`;
+	const headers: Record<string, string> = { 'Idempotency-Key': write.idempotencyKey };
+	if (write.ifMatch !== undefined) headers['If-Match'] = quoteEtag(write.ifMatch);
+	if (write.ifNoneMatch) headers['If-None-Match'] = '*';
+	const method = write.op === 'delete' ? 'DELETE' : 'PUT';
+	const body = write.record as IDataObject | undefined;
+	try {
+		const r = await systemRequest(
+			w.ctx,
+			w.system,
+			{ method, path, body, headers },
+			w.policy,
+			w.stats,
+		);
+		const replayed = r.headers['idempotent-replayed'] === 'true';
+		return outcomeOf(write, r.status, r.body, r.attempts, replayed, w.versionField);
+	} catch (error) {
+		return failAll([write], asTransportError(w.system, error))[0];
+	}
+}
+
 /**
  * Writes one system's planned changes: in batches where the system has a batch endpoint,
  * otherwise one request per record, with at most `concurrency` requests in flight. Every write
@@ -152,116 +253,12 @@ export async function writeRecords(
 	policy: RetryPolicy,
 	stats: TransportStats,
 ): Promise<WriteOutcome[]> {
-	const { batchPath, recordsPath } = system.shape;
-	const failAll = (chunk: PlannedWrite[], error: TransportError): WriteOutcome[] =>
-		chunk.map((write) => ({
-			write,
-			outcome: 'failed',
-			status: error.status,
-			attempts: error.attempts,
-			reason: error.message,
-		}));
-	if (batchPath) {
-		const batches = chunks(writes, options.batchSize);
-		const results = await mapLimit(batches, options.concurrency, async (chunk) => {
-			const operations = chunk.map((w) => ({
-				op: w.op === 'delete' ? 'delete' : 'upsert',
-				id: w.key,
-				...(w.record ? { record: w.record } : {}),
-				...(w.ifMatch !== undefined ? { if_match: w.ifMatch } : {}),
-				...(w.ifNoneMatch ? { if_none_match: true } : {}),
-				idempotency_key: w.idempotencyKey,
-			}));
-			const batchKey = createHash('sha256')
-				.update(chunk.map((w) => w.idempotencyKey).join(','))
-				.digest('base64url')
-				.slice(0, 32);
-			let r;
-			try {
-				r = await systemRequest(
-					ctx,
-					system,
-					{
-						method: 'POST',
-						path: batchPath,
-						body: { operations },
-						headers: { 'Idempotency-Key': batchKey },
-					},
-					policy,
-					stats,
-				);
-			} catch (error) {
-				if (error instanceof TransportError) return failAll(chunk, error);
-				return failAll(
-					chunk,
-					new TransportError(`${system.name}: ${(error as Error).message}`, system.name, 1),
-				);
-			}
-			const list = r.body.results;
-			if (
-				r.status < 200 ||
-				r.status >= 300 ||
-				!Array.isArray(list) ||
-				list.length !== chunk.length
-			) {
-				const reason = typeof r.body.error === 'string' ? r.body.error : `unexpected answer`;
-				return failAll(
-					chunk,
-					new TransportError(
-						`${system.name}: POST ${batchPath} answered HTTP ${r.status}: ${reason}`,
-						system.name,
-						r.attempts,
-						r.status,
-					),
-				);
-			}
-			const replayedBatch = r.headers['idempotent-replayed'] === 'true';
-			return chunk.map((write, i) => {
-				const res = list[i] as IDataObject;
-				return outcomeOf(
-					write,
-					Number(res.status),
-					res,
-					r.attempts,
-					replayedBatch || res.replayed === true,
-					options.versionField,
-				);
-			});
-		});
-		return results.flat();
-	}
-	return mapLimit(writes, options.concurrency, async (write) => {
-		const path = `${recordsPath}/${keySegment(write.key)}`;
-		const headers: Record<string, string> = { 'Idempotency-Key': write.idempotencyKey };
-		if (write.ifMatch !== undefined) headers['If-Match'] = quoteEtag(write.ifMatch);
-		if (write.ifNoneMatch) headers['If-None-Match'] = '*';
-		try {
-			const r = await systemRequest(
-				ctx,
-				system,
-				{
-					method: write.op === 'delete' ? 'DELETE' : 'PUT',
-					path,
-					body: write.record as IDataObject | undefined,
-					headers,
-				},
-				policy,
-				stats,
-			);
-			return outcomeOf(
-				write,
-				r.status,
-				r.body,
-				r.attempts,
-				r.headers['idempotent-replayed'] === 'true',
-				options.versionField,
-			);
-		} catch (error) {
-			const e =
-				error instanceof TransportError
-					? error
-					: new TransportError(`${system.name}: ${(error as Error).message}`, system.name, 1);
-			return failAll([write], e)[0];
-		}
-	});
+	const writer: Writer = { ctx, system, policy, stats, versionField: options.versionField };
+	if (!system.shape.batchPath)
+		return await mapLimit(writes, options.concurrency, async (write) => writeOne(writer, write));
+	const batches = chunks(writes, options.batchSize);
+	const results = await mapLimit(batches, options.concurrency, async (chunk) =>
+		writeBatch(writer, chunk),
+	);
+	return results.flat();
 }
