@@ -6,7 +6,8 @@ import {
 	staticDataNotice,
 	syncNameProperty,
 } from '../shared/parameters/descriptions';
-import { connectedSystemsProperty } from '../shared/parameters/systems';
+import * as httpMode from './actions/http';
+import * as inputsMode from './actions/inputs';
 
 /** One input per system, in the order named, after the source; the base input last. */
 export const configuredInputs = (parameters: INodeParameters) => {
@@ -32,23 +33,13 @@ export const describeSystems = (parameters: INodeParameters) => {
 };
 export const subtitle = `(${describeSystems})($parameter)`;
 
+/**
+ * The modes' notices head the panel; then the parameters every mode shares, the selector (Other
+ * Systems From) and each mode's own parameters (actions/<mode>.ts), and the common rest.
+ */
 export const properties: INodeProperties[] = [
-	{
-		displayName:
-			'Input 1 carries the source system’s records; each further input carries the current records of one other system, read by any n8n node.',
-		name: 'inputsNotice',
-		type: 'notice',
-		default: '',
-		displayOptions: { show: { systemsFrom: ['inputs'] } },
-	},
-	{
-		displayName:
-			'Input 1 carries the source system’s records. This node reads the other systems over HTTP, each through the credential (Connected System 1, 2 ...) whose System Name is the name used here.',
-		name: 'httpNotice',
-		type: 'notice',
-		default: '',
-		displayOptions: { show: { systemsFrom: ['http'] } },
-	},
+	inputsMode.notice,
+	httpMode.notice,
 	{
 		displayName: 'Source System',
 		name: 'sourceSystem',
@@ -85,45 +76,8 @@ export const properties: INodeProperties[] = [
 			},
 		],
 	},
-	{
-		displayName: 'Other Systems',
-		name: 'otherSystems',
-		type: 'string',
-		default: 'system_b, system_c',
-		noDataExpression: true,
-		placeholder: 'e.g. crm, warehouse',
-		description:
-			'Comma-separated names of the other systems. Each gets its own input, in this order, carrying that system’s current records.',
-		displayOptions: { show: { systemsFrom: ['inputs'] } },
-	},
-	{
-		displayName: 'Other Systems',
-		name: 'httpSystems',
-		type: 'string',
-		default: 'system_b, system_c',
-		placeholder: 'e.g. system_b, system_c',
-		displayOptions: { show: { systemsFrom: ['http'] } },
-		description:
-			'Systems to read over HTTP: comma-separated names, or an expression giving an array. Each needs a Data Sync System credential with that System Name.',
-	},
-	connectedSystemsProperty({ systemsFrom: ['http'] }),
-	{
-		displayName: 'Read Records',
-		name: 'readBy',
-		type: 'options',
-		default: 'auto',
-		displayOptions: { show: { systemsFrom: ['http'] } },
-		options: [
-			{
-				name: 'Automatic',
-				value: 'auto',
-				description:
-					'By key when the source has at most 5,000 keys, else every record page by page',
-			},
-			{ name: 'By Key', value: 'key', description: 'Look up only the source’s keys' },
-			{ name: 'Every Record', value: 'page', description: 'Page through the whole collection' },
-		],
-	},
+	...inputsMode.description,
+	...httpMode.description,
 	...recordSpecProperties,
 	{
 		displayName: 'Keys to Check',

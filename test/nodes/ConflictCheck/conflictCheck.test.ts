@@ -432,6 +432,24 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 			);
 		});
 
+		it('a Base input row that is not a base entry names the item and the field', async () => {
+			const result = await runWorkflow({
+				workflow: syncWorkflow({
+					systems: systems(),
+					resolve: false,
+					baseItems: [{ key: 'c1', fingerprint: 'f1' }, { key: 'c2' }],
+				}),
+				nodeTypes,
+			});
+			expect(result.status).toBe('error');
+			const error = result.nodeError(CHECK) as NodeOperationError;
+			expect(error.message).toBe('Base item 1 is not a base entry: field "fingerprint" is missing');
+			expect(error.context.itemIndex).toBe(1);
+			expect(error.description).toBe(
+				'Field: fingerprint. Feed the Base Updates output of Sync Validate, or rows of the table they were stored in (key, fingerprint, values).',
+			);
+		});
+
 		it('a base past Max Base Keys stops with a clear error', async () => {
 			const result = await runWorkflow({
 				workflow: syncWorkflow({

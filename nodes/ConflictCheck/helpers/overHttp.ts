@@ -1,0 +1,178 @@
+import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+
+import { DEFAULT_CONCURRENCY } from '../../shared/parameters/descriptions';
+import {
+	ignoredFields,
+	indexRecords,
+	isTombstone,
+	readFingerprint,
+	recordsByKey,
+	SyncInputError,
+	type CheckSummary,
+	type IndexedSystem,
+	type RecordData,
+	type RecordSpec,
+} from '../../shared/engine';
+import { listRecords, lookupRecords } from '../../shared/transport/records';
+import type { SystemConnection } from '../../shared/transport/systems';
+import { DEFAULT_RETRY, type TransportStats } from '../../shared/transport/request';
+import { indexSource, type ReadSystems, type SourceRecords } from './source';
+
+/** Up to this many source keys, other systems are read by key; past it, page by page. */
+export const BY_KEY_LIMIT = 5000;
+
+/**
+ * One system's current records: by these keys (the lookup endpoint), or all of them page by page.
+ * A read that fails stops the node before anything is written, and says so.
+ */
+async function readSystem(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	keys: string[] | undefined,
+	stats: TransportStats,
+	advice: string,
+): Promise<RecordData[]> {
+	try {
+		return keys
+			? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
+			: await listRecords(ctx, system, DEFAULT_RETRY, stats);
+	} catch (error) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`Reading ${system.name}: ${(error as Error).message}`,
+			{
+				description: `Nothing was written. ${advice}`,
+			},
+		);
+	}
+}
+
+interface FromSource {
+	/** Keys whose payload record differed from the source system's current one. */
+	replaced: string[];
+	/** Keys the source system does not hold. */
+	absent: string[];
+}
+
+/**
+ * A payload is a message about the source system, and a message can be stale: re-sent, replayed
+ * or overtaken by a later change. When the source system is connected too, its current state is
+ * the truth: a valid payload record that differs from the system's current record (another
+ * version or other data) is replaced by it, and one the system does not hold at all is dropped,
+ * so an old or made-up payload cannot write old data over newer data. Records the first pass
+ * refused are left as they are, to be reported.
+ */
+async function refreshFromSource(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	src: SourceRecords,
+	valid: IndexedSystem,
+	spec: RecordSpec,
+	stats: TransportStats,
+): Promise<FromSource> {
+	const keys = valid.order;
+	if (keys.length === 0) return { replaced: [], absent: [] };
+	const current = await readSystem(
+		ctx,
+		system,
+		keys.length <= BY_KEY_LIMIT ? keys : undefined,
+		stats,
+		'The source system is read to check that the payload is current; check it and its credential, then run the sync again.',
+	);
+	const ignored = ignoredFields(spec);
+	const byKey = recordsByKey(current as IDataObject[], spec.keyFields);
+	const replaced: string[] = [];
+	const absent = new Set<number>();
+	for (const [key, sent] of valid.records) {
+		const now = byKey.get(key);
+		if (now === undefined) {
+			absent.add(sent.itemIndex);
+			continue;
+		}
+		const nowDeleted = spec.tombstoneField ? isTombstone(now[spec.tombstoneField]) : false;
+		const same =
+			(!spec.versionField || String(now[spec.versionField]) === String(sent.version)) &&
+			nowDeleted === sent.deleted &&
+			(nowDeleted || readFingerprint(now, ignored).fingerprint === sent.fingerprint);
+		if (same) continue;
+		src.records[sent.itemIndex] = now;
+		replaced.push(key);
+	}
+	const absentKeys = [...valid.records.values()]
+		.filter((r) => absent.has(r.itemIndex))
+		.map((r) => r.key);
+	if (absent.size > 0) {
+		const keep = (_: unknown, i: number) => !absent.has(i);
+		src.records = src.records.filter(keep);
+		src.origin = src.origin.filter(keep);
+		src.labels = src.labels.filter(keep);
+	}
+	return { replaced, absent: absentKeys };
+}
+
+/**
+ * The source records as the source system holds them now (see refreshFromSource), when the
+ * Re-Read Stale Source Records option is on; with what it found, for the summary.
+ */
+export async function currentSource(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	src: SourceRecords,
+	spec: RecordSpec,
+	stats: TransportStats,
+): Promise<{ source: ReturnType<typeof indexSource>; found: FromSource }> {
+	const first = indexSource(src, system.name, spec);
+	const found = await refreshFromSource(ctx, system, src, first.system, spec, stats);
+	if (found.replaced.length === 0 && found.absent.length === 0) return { source: first, found };
+	ctx.addExecutionHints({
+		message: `The payload did not match what ${system.name} holds now: ${found.replaced.length} record(s) replaced by ${system.name}'s current ones, ${found.absent.length} it does not hold left out (e.g. ${[...found.replaced, ...found.absent].slice(0, 3).join(', ')}).`,
+		location: 'outputPane',
+	});
+	return { source: indexSource(src, system.name, spec), found };
+}
+
+/** What the summary says about the source re-read. */
+export const sourceCheckSummary = (
+	found: FromSource,
+): Pick<CheckSummary, 'staleSourceRecords' | 'notAtSource'> => ({
+	staleSourceRecords: { count: found.replaced.length, keys: found.replaced.slice(0, 50) },
+	notAtSource: { count: found.absent.length, keys: found.absent.slice(0, 50) },
+});
+
+/**
+ * Each other system read over HTTP, by the given keys (the lookup endpoint) or whole, page by
+ * page. A read that fails stops the node before anything is written.
+ */
+export async function readOthersOverHttp(
+	ctx: IExecuteFunctions,
+	connections: SystemConnection[],
+	keys: string[] | undefined,
+	spec: RecordSpec,
+	stats: TransportStats,
+): Promise<ReadSystems> {
+	const fetched = await Promise.all(
+		connections.map(
+			async (system) =>
+				await readSystem(
+					ctx,
+					system,
+					keys,
+					stats,
+					'Check the system and its credential, then run the sync again.',
+				),
+		),
+	);
+	const read: ReadSystems = { systems: [], errors: [] };
+	connections.forEach((system, n) => {
+		const result = indexRecords(fetched[n], spec, {
+			system: system.name,
+			label: (i) => `record ${i} read over HTTP`,
+		});
+		// A bad remote record has no input item: its error is paired with the first source item.
+		read.errors.push(
+			...result.errors.map((e) => new SyncInputError(e.message, 0, e.field, e.system, 0, e.key)),
+		);
+		read.systems.push(result.system);
+	});
+	return read;
+}
