@@ -127,7 +127,13 @@ export interface CheckSummary {
 	watermark: string | null;
 	counts: Record<string, unknown>;
 	heldAmongCheckedKeys: Record<string, number>;
-	notChecked: { count: number | null; note?: string; bySystem?: Record<string, number> };
+	notChecked: {
+		count: number | null;
+		note?: string;
+		bySystem?: Record<string, number>;
+		/** A few of the keys not checked. */
+		sample?: string[];
+	};
 	durationMs: number;
 	transport?: Record<string, number>;
 	staleSourceRecords?: { count: number; keys: string[] };
