@@ -6,7 +6,6 @@ import {
 } from 'n8n-workflow';
 
 import {
-	PlanError,
 	RESOLVED_KEY,
 	planKey,
 	type PlannedSkip,
@@ -14,7 +13,7 @@ import {
 	type ResolvedKey,
 	type SyncMode,
 } from '../shared/engine';
-import { readItem, setAsideReason } from '../shared/errors';
+import { failedItem, itemError, readItem, setAsideReason } from '../shared/errors';
 import { perRunParameter, systemList } from '../shared/parameters/read';
 
 const SYNC_TYPES: Record<string, SyncMode> = {
@@ -87,14 +86,6 @@ function planItem(ctx: IExecuteFunctions, json: IDataObject, i: number, read: Re
 	return { itemIndex: i, input, ...plan, syncType, targets };
 }
 
-function itemError(ctx: IExecuteFunctions, error: unknown, i: number): NodeOperationError {
-	if (error instanceof NodeOperationError) return error;
-	return new NodeOperationError(ctx.getNode(), `Item ${i}: ${(error as Error).message}`, {
-		itemIndex: i,
-		description: error instanceof PlanError ? `Field: ${error.field}` : undefined,
-	});
-}
-
 /**
  * Reads every input item as a resolved key and plans its writes. An item an earlier node set
  * aside is reported, never written; an item that cannot be planned stops the node, or under
@@ -123,10 +114,7 @@ export function planRun(ctx: IExecuteFunctions): PlannedRun {
 		} catch (error) {
 			const nodeError = itemError(ctx, error, i);
 			if (!ctx.continueOnFail()) throw nodeError;
-			setAside.push({
-				json: { error: nodeError.message, details: { description: nodeError.description ?? null } },
-				pairedItem: { item: i },
-			});
+			setAside.push(failedItem(nodeError, { item: i }));
 		}
 	}
 	return { started, options, planned, setAside };

@@ -3,9 +3,10 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
+	type IPairedItemData,
 } from 'n8n-workflow';
 
-import { itemProblem, type ItemType, type SyncInputError } from './engine';
+import { itemProblem, PlanError, ResolveError, type ItemType, type SyncInputError } from './engine';
 
 export function toNodeError(
 	ctx: IExecuteFunctions,
@@ -42,6 +43,39 @@ export function setAsideReason(json: IDataObject): string | undefined {
 }
 
 /**
+ * A node error as an item under continue-on-fail. Only error/details in json: n8n then merges the
+ * paired input item into it on the error output, and the next sync node sets it aside.
+ */
+export function failedItem(
+	error: NodeOperationError,
+	pairedItem: IPairedItemData = { item: 0 },
+): INodeExecutionData {
+	return {
+		json: { error: error.message, details: { description: error.description ?? null } },
+		pairedItem,
+	};
+}
+
+/**
+ * Whatever one item's work threw, as an error naming the item (`where`) and, when the engine said
+ * which, the field.
+ */
+export function itemError(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	where = `Item ${itemIndex}`,
+): NodeOperationError {
+	if (error instanceof NodeOperationError) return error;
+	const field =
+		error instanceof PlanError || error instanceof ResolveError ? error.field : undefined;
+	return new NodeOperationError(ctx.getNode(), `${where}: ${(error as Error).message}`, {
+		itemIndex,
+		description: field !== undefined ? `Field: ${field}` : undefined,
+	});
+}
+
+/**
  * Runs a node's work; a node-level error under continue-on-fail becomes one error item on the
  * first output, which n8n routes to the error output. (Thrown, n8n would instead pass the input
  * items on down the main output.)
@@ -59,11 +93,7 @@ export async function withNodeLevelErrors(
 				? error
 				: new NodeOperationError(ctx.getNode(), error as Error);
 		if (!ctx.continueOnFail()) throw e;
-		const item = {
-			json: { error: e.message, details: { description: e.description ?? null } },
-			pairedItem: { item: 0 },
-		};
-		return [[item], ...Array.from({ length: outputs - 1 }, () => [])];
+		return [[failedItem(e)], ...Array.from({ length: outputs - 1 }, () => [])];
 	}
 }
 
