@@ -5,13 +5,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import {
-	checkConflicts,
-	ignoredFields,
-	newSyncId,
-	parseTimestamp,
-	type IndexedSystem,
-} from '../../shared/engine';
+import { checkConflicts, ignoredFields, newSyncId, parseTimestamp } from '../../shared/engine';
 import { errorItem, toNodeError } from '../../shared/errors';
 import { baseIsStale, loadBase } from './base';
 import {
@@ -78,7 +72,7 @@ function hintNotChecked(ctx: IExecuteFunctions, notChecked: { count: number; sam
 export function finishCheck(ctx: IExecuteFunctions, run: ModeRead): INodeExecutionData[][] {
 	const { parameters: p, read } = run;
 	const { options } = p;
-	const { errors } = read;
+	const { errors, systems } = read;
 	if (errors.length > 0 && !ctx.continueOnFail())
 		throw toNodeError(ctx, errors[0], errors.length - 1);
 	// An all-or-nothing input (a webhook payload): one bad record rejects every record in it.
@@ -86,7 +80,6 @@ export function finishCheck(ctx: IExecuteFunctions, run: ModeRead): INodeExecuti
 	holdBackRejectedKeys(read);
 	const loaded = loadBase(ctx, p.baseSource, run.baseInput, options);
 	const watermark = readWatermark(ctx, options);
-	const systems: IndexedSystem[] = read.systems;
 	const ignored = ignoredFields(p.spec);
 	const result = checkConflicts({
 		systems,
