@@ -238,3 +238,18 @@ export async function payload(
 		...extra,
 	};
 }
+
+/** Every system holds the same records for these keys (as system_a has them); system_a's records. */
+export async function expectConverged(
+	started: StartedSystems,
+	keys: string[],
+): Promise<Record<string, IDataObject>> {
+	const [a, b, c] = await Promise.all(
+		SYSTEM_NAMES.map((name) => comparable(started.systems[name])),
+	);
+	for (const key of keys) {
+		expect(b[key]).toEqual(a[key]);
+		expect(c[key]).toEqual(a[key]);
+	}
+	return a;
+}
