@@ -27,6 +27,16 @@ function aboutBase<T>(ctx: IExecuteFunctions, read: () => T): T {
 	}
 }
 
+/** A table that keeps `values` as JSON text (a MariaDB JSON column) gives it back parsed. */
+function valuesAsObject(json: IDataObject): IDataObject {
+	if (typeof json.values !== 'string') return json;
+	try {
+		return { ...json, values: JSON.parse(json.values) as IDataObject };
+	} catch {
+		return json; // not JSON: the item check names the field
+	}
+}
+
 /**
  * The Base input: one row per key ({key, fingerprint, values}, as Sync Validate's Base Updates),
  * a whole stored base ({v: 1, keys}), or a watermark row.
@@ -44,7 +54,7 @@ function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Bas
 			base.watermark = aboutBase(ctx, () => parseTimestamp(json.watermark));
 			return;
 		}
-		const row = readItem(ctx, BASE_UPDATE, json, i, `Base item ${i}`);
+		const row = readItem(ctx, BASE_UPDATE, valuesAsObject(json), i, `Base item ${i}`);
 		base.entries.set(
 			row.key,
 			row.values

@@ -195,6 +195,32 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 		expect(json(result.output(CHECK, 2))[0].base).toBe('base input (3 keys)');
 	});
 
+	it('reads Base input values kept as JSON text (a MariaDB JSON column) as the values', async () => {
+		const stored = storedBase(lastSync);
+		const rows = (text: boolean) =>
+			Object.entries(stored.keys as IDataObject).map(([key, e]) => ({
+				key,
+				fingerprint: (e as IDataObject).f,
+				values: text ? JSON.stringify((e as IDataObject).v) : (e as IDataObject).v,
+			}));
+		const run = async (text: boolean) =>
+			json(
+				(
+					await runWorkflow({
+						workflow: syncWorkflow({ systems: systems(), resolve: false, baseItems: rows(text) }),
+						nodeTypes,
+					})
+				).output(CHECK, 0),
+			);
+		const withoutSyncId = (items: IDataObject[]) => items.map(({ syncId: _, ...rest }) => rest);
+		const fromText = await run(true);
+		expect(fromText.map((i) => i.key)).toEqual(['c1']);
+		expect((fromText[0].base as IDataObject).values).toEqual(
+			((stored.keys as IDataObject).c1 as IDataObject).v,
+		);
+		expect(withoutSyncId(fromText)).toEqual(withoutSyncId(await run(false)));
+	});
+
 	it('uses the watermark for keys without a base entry', async () => {
 		const s = systems();
 		const result = await runWorkflow({
