@@ -55,15 +55,9 @@ export interface ResolvedKey extends CheckedKey {
 export type SyncOutcome = 'written' | 'unchanged' | 'skipped' | 'failed' | 'conflict' | 'planned';
 
 /** What Multi Target Sync did in one run, on every result item. */
-export interface SyncPhase {
+export interface SyncPhase extends SyncCounts {
 	action: 'write' | 'dryRun' | 'planOnly';
 	durationMs: number;
-	written: number;
-	unchanged: number;
-	skipped: number;
-	failed: number;
-	conflicts: number;
-	planned: number;
 	transport: Record<string, number>;
 }
 
