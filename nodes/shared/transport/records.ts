@@ -185,13 +185,17 @@ function batchRequest(chunk: PlannedWrite[], path: string): SystemRequest {
 /** Each write's outcome from the batch answer: one result per operation, in order. */
 function batchOutcomes(w: Writer, chunk: PlannedWrite[], r: SystemResponse): WriteOutcome[] {
 	const list = r.body.results;
-	if (r.status < 200 || r.status >= 300 || !Array.isArray(list) || list.length !== chunk.length) {
-		const reason = typeof r.body.error === 'string' ? r.body.error : `unexpected answer`;
-		const what = `POST ${w.system.shape.batchPath}`;
+	const what = `POST ${w.system.shape.batchPath}`;
+	try {
+		expectSuccess(w.system, what, r);
+	} catch (error) {
+		return failAll(chunk, error as TransportError);
+	}
+	if (!Array.isArray(list) || list.length !== chunk.length) {
 		return failAll(
 			chunk,
 			new TransportError(
-				`${w.system.name}: ${what} answered HTTP ${r.status}: ${reason}`,
+				`${w.system.name}: ${what} answered HTTP ${r.status} without one result per operation`,
 				w.system.name,
 				r.attempts,
 				r.status,

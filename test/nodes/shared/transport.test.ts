@@ -1,6 +1,8 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
+import type { PlannedWrite } from '../../../nodes/shared/engine';
 import { authenticateSystem } from '../../../nodes/shared/transport/credential';
+import { writeRecords } from '../../../nodes/shared/transport/records';
 import type { SystemConnection } from '../../../nodes/shared/transport/systems';
 import {
 	backoffMs,
@@ -186,5 +188,70 @@ describe('system credential', () => {
 		await expect(authenticateSystem(credentials, { url })).rejects.toThrow(
 			'refused to send the credential of "system_b" outside its base URL',
 		);
+	});
+});
+
+/** Batch writes against a stubbed HTTP helper: every write gets an outcome, whatever the answer. */
+describe('writeRecords: the batch answer', () => {
+	const system = {
+		name: 'system_c',
+		credentialType: 'dataSyncSystem3Api',
+		baseUrl: 'http://c.test',
+		shape: { recordsPath: '/records', batchPath: '/records/batch' },
+	} as SystemConnection;
+	const writes: PlannedWrite[] = ['k1', 'k2'].map((key) => ({
+		key,
+		system: 'system_c',
+		op: 'update',
+		record: { id: key, name: 'N' },
+		ifMatch: 3,
+		idempotencyKey: `idem-${key}`,
+		expectedFingerprint: 'f',
+	}));
+	function answering(status: number, body: object) {
+		const ctx = {
+			helpers: {
+				httpRequestWithAuthentication: async () => ({ statusCode: status, headers: {}, body }),
+			},
+		} as unknown as IExecuteFunctions;
+		return writeRecords(
+			ctx,
+			system,
+			writes,
+			{ batchSize: 100, concurrency: 1, versionField: 'version' },
+			{ ...DEFAULT_RETRY, maxAttempts: 1 },
+			newStats(),
+		);
+	}
+
+	it('maps one result per operation to each write', async () => {
+		const outcomes = await answering(200, {
+			results: [
+				{ status: 200, record: { id: 'k1', version: 4 } },
+				{ status: 412, error: 'version moved', current_version: 9 },
+			],
+		});
+		expect(outcomes.map((o) => [o.write.key, o.outcome])).toEqual([
+			['k1', 'written'],
+			['k2', 'conflict'],
+		]);
+	});
+
+	it('fails every write of a batch the system refused, with its answer', async () => {
+		const outcomes = await answering(409, { error: 'batch too large' });
+		expect(outcomes.map((o) => [o.write.key, o.outcome, o.reason])).toEqual([
+			['k1', 'failed', 'system_c: POST /records/batch answered HTTP 409: batch too large'],
+			['k2', 'failed', 'system_c: POST /records/batch answered HTTP 409: batch too large'],
+		]);
+	});
+
+	it('fails every write when a 2xx answer lacks one result per operation', async () => {
+		const outcomes = await answering(200, { results: [{ status: 200 }] });
+		expect(new Set(outcomes.map((o) => `${o.outcome}: ${o.reason}`))).toEqual(
+			new Set([
+				'failed: system_c: POST /records/batch answered HTTP 200 without one result per operation',
+			]),
+		);
+		expect(outcomes).toHaveLength(2);
 	});
 });
