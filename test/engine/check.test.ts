@@ -99,7 +99,9 @@ describe('checkConflicts with a base', () => {
 		expect(k.proposedFrom).toBeUndefined();
 	});
 
-	test('both changed different fields: conflict, no conflicting field, each change listed by system', () => {
+	// Before: an update_update conflict with conflictFields [], and a record-level strategy then
+	// kept one side's edit only. Edits to different fields are not a conflict.
+	test('both changed different fields: a clean change, merged field by field', () => {
 		const k = checkOne(
 			[
 				['A', [edit({ email: 'a@x.io' })]],
@@ -108,14 +110,88 @@ describe('checkConflicts with a base', () => {
 			{ base: base() },
 		);
 		expect(k).toMatchObject({
-			kind: 'conflict',
-			conflictType: 'update_update',
+			kind: 'change',
+			basis: 'base',
+			states: { A: 'changed', B: 'changed' },
+			proposedFrom: 'merged',
 			conflictFields: [],
 			changedFields: { email: ['A'], phone: ['B'] },
+			reason:
+				'A, B changed different fields since the last validated sync (email: A; phone: B): merged field by field',
+		});
+		expect(k.conflictType).toBeUndefined();
+	});
+
+	test('three systems, disjoint edits on two, the third unchanged or missing: a merged change', () => {
+		const k = checkOne(
+			[
+				['A', [B0]],
+				['B', [edit({ name: 'Bea', phone: '222' })]],
+				['C', [edit({ email: 'c@x.io' }, T2)]],
+				['D', []],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			proposedFrom: 'merged',
+			states: { A: 'unchanged', B: 'changed', C: 'changed', D: 'missing' },
+			conflictFields: [],
+			changedFields: { email: ['C'], name: ['B'], phone: ['B'] },
 		});
 	});
 
-	test('mixed: one field in conflict, others one-sided', () => {
+	test('different fields plus the same change on both: still a merged change', () => {
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'same@x.io', name: 'Ann' })]],
+				['B', [edit({ email: 'same@x.io', phone: '222' })]],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			proposedFrom: 'merged',
+			changedFields: { email: ['A', 'B'], name: ['A'], phone: ['B'] },
+		});
+	});
+
+	test("one system's record holds every change (the other made one of them too): a change from it", () => {
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'same@x.io' })]],
+				['B', [edit({ email: 'same@x.io', phone: '222' }, T2)]],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			proposedFrom: 'B',
+			conflictFields: [],
+			changedFields: { email: ['A', 'B'], phone: ['B'] },
+			reason:
+				'A, B changed it since the last validated sync, never one field to different values: B holds every change',
+		});
+	});
+
+	test('a field removed on one side and another changed on the other: a merged change', () => {
+		const { phone: _p, ...withoutPhone } = edit({});
+		void _p;
+		const k = checkOne(
+			[
+				['A', [withoutPhone]],
+				['B', [edit({ email: 'b@x.io' })]],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({
+			kind: 'change',
+			proposedFrom: 'merged',
+			changedFields: { email: ['B'], phone: ['A'] },
+		});
+	});
+
+	test('mixed: one field in conflict, others one-sided; the reason names the one-sided changes', () => {
 		const k = checkOne(
 			[
 				['A', [edit({ email: 'a@x.io', name: 'Ada A' })]],
@@ -123,8 +199,52 @@ describe('checkConflicts with a base', () => {
 			],
 			{ base: base() },
 		);
+		expect(k).toMatchObject({ kind: 'conflict', conflictType: 'update_update' });
 		expect(k.conflictFields).toEqual(['email']);
 		expect(k.changedFields).toEqual({ email: ['A', 'B'], name: ['A'], phone: ['B'] });
+		expect(k.reason).toBe(
+			'A, B changed it to different values since the last validated sync; changed on one side only, and kept: name (A), phone (B)',
+		);
+		expect(k.proposedFrom).toBeUndefined();
+	});
+
+	test('different fields, but one side deleted: update_delete stays a conflict', () => {
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', [edit({ phone: '222' })]],
+				['C', [{ id: 1, deleted: true, updated_at: T2 }]],
+			],
+			{ base: base() },
+		);
+		expect(k).toMatchObject({ kind: 'conflict', conflictType: 'update_delete' });
+		expect(k.proposedFrom).toBeUndefined();
+	});
+
+	test('a base kept without values: different fields stay a conflict, and the reason says why', () => {
+		const k = checkOne(
+			[
+				['A', [edit({ email: 'a@x.io' })]],
+				['B', [edit({ phone: '222' })]],
+			],
+			{ base: baseOf([B0], { keepValues: false }) },
+		);
+		expect(k).toMatchObject({ kind: 'conflict', basis: 'base', conflictType: 'update_update' });
+		expect(k.reason).toBe(
+			'A, B changed it to different values since the last validated sync; no base values: field-level merge needs the values of the last validated sync, so the record is decided as a whole',
+		);
+	});
+
+	test('watermark basis: edits to different fields stay a record-level conflict', () => {
+		const k = checkOne(
+			[
+				['A', [{ id: 1, name: 'Ann', email: 'ada@x.io', updated_at: T2 }]],
+				['B', [{ id: 1, name: 'Ada', email: 'b@x.io', updated_at: T3 }]],
+			],
+			{ watermark: ms(T1) },
+		);
+		expect(k).toMatchObject({ kind: 'conflict', basis: 'watermark' });
+		expect(k.proposedFrom).toBeUndefined();
 	});
 
 	test('a field added and a field removed since the base are changes', () => {
@@ -853,6 +973,21 @@ describe('checkConflicts: scope, keys and counts', () => {
 			changes: 1,
 			conflicts: 0,
 			conflictTypes: {},
+		});
+	});
+
+	test('a merged key counts as a change, not a conflict', () => {
+		const result = check(
+			[
+				['A', [{ id: 1, v: 'a', w: 'x' }]],
+				['B', [{ id: 1, v: 'x', w: 'b' }]],
+			],
+			{ base: baseOf([{ id: 1, v: 'x', w: 'x' }]) },
+		);
+		expect(result.counts).toMatchObject({ keys: 1, conflicts: 0, changes: 1, conflictTypes: {} });
+		expect(result.counts.states).toEqual({
+			A: { unchanged: 0, changed: 1, created: 0, deleted: 0, missing: 0 },
+			B: { unchanged: 0, changed: 1, created: 0, deleted: 0, missing: 0 },
 		});
 	});
 

@@ -153,6 +153,293 @@ describe('clean changes and in-sync keys', () => {
 	});
 });
 
+describe('disjoint edits merge (edits to different fields are not a conflict)', () => {
+	/** name changed on A (T1), email on B (T2), C unchanged: the issue's case, with a third system. */
+	const disjoint = () =>
+		checkedOne(
+			[
+				['A', [edit({ name: 'Ada A' }, T1)]],
+				['B', [edit({ email: 'b@x.io' }, T2)]],
+				['C', [B0]],
+			],
+			{ base: base() },
+		);
+
+	test('every strategy keeps both edits: a clean change, audited field by field', () => {
+		const input = disjoint();
+		expect(input).toMatchObject({ kind: 'change', proposedFrom: 'merged' });
+		for (const strategy of STRATEGIES) {
+			const res = resolveKey(input, opts(strategy, { priority: ['C', 'A'] }));
+			expect(res).toEqual({
+				review: false,
+				// key, updated-at and version from the latest contributor (B)
+				record: { ...B0, name: 'Ada A', email: 'b@x.io', updated_at: T2 },
+				deleted: false,
+				audit: {
+					strategy: 'cleanChange',
+					winner: 'merged',
+					fieldWinners: {
+						email: { from: ['B'], rule: 'one_sided' },
+						name: { from: ['A'], rule: 'one_sided' },
+					},
+					losingValues: {
+						A: { email: 'ada@x.io' },
+						B: { name: 'Ada' },
+						C: { email: 'ada@x.io', name: 'Ada' },
+					},
+					notes: [
+						'clean change: A, B changed different fields since the last validated sync (email: B; name: A): merged field by field',
+						'field "email": only B changed it, kept',
+						'field "name": only A changed it, kept',
+					],
+				},
+			});
+			expectEveryLossAudited(input, res);
+		}
+	});
+
+	test('field rules and the priority list do not change a clean merge', () => {
+		const input = disjoint();
+		const plain = resolveKey(input, opts('lastWriterWins'));
+		for (const more of [
+			{ fieldRules: { name: 'min' as const, email: 'sourceWins' as const } },
+			{ priority: ['C', 'B', 'A'], secondary: 'sourceWins' as const },
+		])
+			expect(resolveKey(input, opts('fieldMerge', more))).toEqual(plain);
+	});
+
+	test('a removed field and a changed field merge; a same change on both counts once', () => {
+		const input = checkedOne(
+			[
+				['A', [edit({ note: undefined, qty: 12 }, T2)]],
+				['B', [edit({ phone: '222', qty: 12 }, T1)]],
+			],
+			{ base: base() },
+		);
+		expect(input).toMatchObject({ kind: 'change', proposedFrom: 'merged' });
+		const res = resolveKey(input, opts('sourceWins'));
+		const r = resolved(res);
+		expect(r.record).toEqual({ ...edit({ note: undefined, qty: 12, phone: '222' }, T2) });
+		expect(r.audit.fieldWinners).toEqual({
+			note: { from: ['A'], rule: 'one_sided' },
+			phone: { from: ['B'], rule: 'one_sided' },
+			qty: { from: ['A', 'B'], rule: 'same_change' },
+		});
+		expect(r.audit.losingValues).toEqual({ A: { phone: '111' }, B: { note: 'n0' } });
+		expectEveryLossAudited(input, res);
+	});
+
+	test('a merged change without base values (a hand-made item) is a ResolveError naming the base', () => {
+		const input = { ...disjoint(), base: null };
+		expect(() => resolveKey(input, opts('lastWriterWins'))).toThrow(
+			expect.objectContaining({
+				field: 'base',
+				message: expect.stringContaining('base values'),
+			}),
+		);
+	});
+
+	describe('some fields conflict, others changed on one side only', () => {
+		// email conflicts (A at T1, B at T2); name changed on A only, phone on B only.
+		const partial = () =>
+			conflict([
+				['A', [edit({ email: 'a@x.io', name: 'Ada A' }, T1)]],
+				['B', [edit({ email: 'b@x.io', phone: '222' }, T2)]],
+				['C', [B0]],
+			]);
+
+		test('lastWriterWins decides the conflicting field; every one-sided change is kept', () => {
+			const input = partial();
+			const res = resolveKey(input, opts('lastWriterWins'));
+			expect(res).toEqual({
+				review: false,
+				record: { ...B0, email: 'b@x.io', name: 'Ada A', phone: '222', updated_at: T2 },
+				deleted: false,
+				audit: {
+					strategy: 'lastWriterWins',
+					winner: 'merged',
+					fieldWinners: {
+						email: { from: ['B'], rule: 'lastWriterWins' },
+						name: { from: ['A'], rule: 'one_sided' },
+						phone: { from: ['B'], rule: 'one_sided' },
+					},
+					losingValues: {
+						A: { email: 'a@x.io', phone: '111' },
+						B: { name: 'Ada' },
+						C: { email: 'ada@x.io', name: 'Ada', phone: '111' },
+					},
+					notes: [
+						`lastWriterWins: B has the latest updated-at (${T2}; A ${T1})`,
+						`field "email": A and B changed it differently; lastWriterWins: B has the latest updated-at (${T2}; A ${T1})`,
+						'field "name": only A changed it, kept',
+						'field "phone": only B changed it, kept',
+					],
+				},
+			});
+			expectEveryLossAudited(input, res);
+		});
+
+		test('sourceWins decides the conflicting field; the other side’s one-sided change is kept', () => {
+			const r = resolved(resolveKey(partial(), opts('sourceWins')));
+			expect(r.record).toEqual({
+				...B0,
+				email: 'a@x.io',
+				name: 'Ada A',
+				phone: '222',
+				updated_at: T1,
+			});
+			expect(r.audit).toMatchObject({
+				strategy: 'sourceWins',
+				winner: 'merged',
+				fieldWinners: {
+					email: { from: ['A'], rule: 'sourceWins' },
+					name: { from: ['A'], rule: 'one_sided' },
+					phone: { from: ['B'], rule: 'one_sided' },
+				},
+			});
+			expect(r.audit.notes[0]).toBe('sourceWins: A is the source system');
+		});
+
+		test('systemPriority decides the conflicting field; one-sided changes are kept', () => {
+			const r = resolved(resolveKey(partial(), opts('systemPriority', { priority: ['A', 'B'] })));
+			expect(r.record).toEqual({
+				...B0,
+				email: 'a@x.io',
+				name: 'Ada A',
+				phone: '222',
+				updated_at: T1,
+			});
+			expect(r.audit.fieldWinners.email).toEqual({ from: ['A'], rule: 'systemPriority' });
+			expect(r.audit.winner).toBe('merged');
+		});
+
+		test('fieldMerge gives the same record, decided by its secondary rule', () => {
+			const lww = resolved(resolveKey(partial(), opts('lastWriterWins')));
+			const merged = resolved(resolveKey(partial(), opts('fieldMerge')));
+			expect(merged.record).toEqual(lww.record);
+			expect(merged.audit.fieldWinners).toEqual(lww.audit.fieldWinners);
+			expect(merged.audit.strategy).toBe('fieldMerge');
+		});
+
+		test('manualReview still routes it to review, untouched', () => {
+			expect(resolveKey(partial(), opts('manualReview'))).toEqual({
+				review: true,
+				reason: 'strategy is manual review',
+			});
+		});
+
+		test('the record-level winner did not touch the conflicting field: the latest of those that did decides it', () => {
+			// A and B changed email differently; C (latest overall) changed phone only.
+			const input = conflict([
+				['A', [edit({ email: 'a@x.io' }, T1)]],
+				['B', [edit({ email: 'b@x.io' }, T2)]],
+				['C', [edit({ phone: '222' }, T3)]],
+			]);
+			const res = resolveKey(input, opts('lastWriterWins'));
+			const r = resolved(res);
+			expect(r.record).toEqual({ ...B0, email: 'b@x.io', phone: '222', updated_at: T3 });
+			expect(r.audit.fieldWinners).toEqual({
+				email: { from: ['B'], rule: 'lastWriterWins' },
+				phone: { from: ['C'], rule: 'one_sided' },
+			});
+			expectEveryLossAudited(input, res);
+		});
+
+		test('an unchanged source under sourceWins keeps its value for the conflicting field, and the one-sided change', () => {
+			const input = conflict([
+				['A', [B0]],
+				['B', [edit({ email: 'b@x.io' }, T1)]],
+				['C', [edit({ email: 'c@x.io', phone: '222' }, T2)]],
+			]);
+			const r = resolved(resolveKey(input, opts('sourceWins')));
+			expect(r.record).toEqual({ ...B0, phone: '222' });
+			expect(r.audit.fieldWinners).toEqual({
+				email: { from: ['A'], rule: 'sourceWins' },
+				phone: { from: ['C'], rule: 'one_sided' },
+			});
+			expect(r.audit.losingValues).toEqual({
+				A: { phone: '111' },
+				B: { email: 'b@x.io', phone: '111' },
+				C: { email: 'c@x.io' },
+			});
+		});
+
+		test('the winner made every one-sided change itself: its whole record, as before', () => {
+			const input = conflict([
+				['A', [edit({ email: 'a@x.io' }, T1)]],
+				['B', [edit({ email: 'b@x.io', phone: '222' }, T2)]],
+			]);
+			const r = resolved(resolveKey(input, opts('lastWriterWins')));
+			expect(r.record).toEqual(edit({ email: 'b@x.io', phone: '222' }, T2));
+			expect(r.audit).toMatchObject({ winner: 'B', fieldWinners: {} });
+		});
+
+		test('field rules still apply to their fields', () => {
+			const input = conflict([
+				['A', [edit({ qty: 13, name: 'N' }, T1)]],
+				['B', [edit({ qty: 15, email: 'b@x.io' }, T2)]],
+			]);
+			const r = resolved(resolveKey(input, opts('sourceWins', { fieldRules: { qty: 'counter' } })));
+			expect(r.record).toEqual({ ...B0, qty: 18, name: 'N', email: 'b@x.io', updated_at: T1 });
+			expect(r.audit.fieldWinners).toEqual({
+				email: { from: ['B'], rule: 'one_sided' },
+				name: { from: ['A'], rule: 'one_sided' },
+				qty: { from: ['A', 'B'], rule: 'counter' },
+			});
+		});
+	});
+
+	describe('without base values: decided for the whole record, and the audit says why', () => {
+		const NOTE =
+			'no base values: field-level merge needs the values of the last validated sync; decided for the whole record';
+
+		test('a base kept without values', () => {
+			const input = conflict(
+				[
+					['A', [edit({ name: 'Ada A' }, T1)]],
+					['B', [edit({ email: 'b@x.io' }, T2)]],
+				],
+				{ base: baseOf([B0], { keepValues: false }) },
+			);
+			for (const strategy of ['lastWriterWins', 'sourceWins', 'systemPriority'] as const) {
+				const r = resolved(resolveKey(input, opts(strategy, { priority: ['B'] })));
+				expect(r.audit.notes[0]).toBe(NOTE);
+				expect(r.audit.fieldWinners).toEqual({});
+			}
+			expect(resolved(resolveKey(input, opts('lastWriterWins'))).record).toEqual(
+				edit({ email: 'b@x.io' }, T2),
+			);
+		});
+
+		test('watermark basis and no basis at all', () => {
+			const watermark = checkedOne(
+				[
+					['A', [{ id: 1, name: 'Ann', email: 'e', updated_at: T2 }]],
+					['B', [{ id: 1, name: 'Ada', email: 'b', updated_at: T3 }]],
+				],
+				{ watermark: ms(T1) },
+			);
+			const none = checkedOne([
+				['A', [{ id: 1, v: 'a', updated_at: T2 }]],
+				['B', [{ id: 1, v: 'b', updated_at: T1 }]],
+			]);
+			for (const input of [watermark, none]) {
+				expect(input.kind).toBe('conflict');
+				const r = resolved(resolveKey(input, opts('lastWriterWins')));
+				expect(r.audit.notes).toContain(NOTE);
+			}
+		});
+
+		test('an update against a delete is decided for the whole record without that note', () => {
+			const input = conflict([
+				['A', [edit({ email: 'a@x.io' }, T1)]],
+				['B', [{ id: 1, deleted: true, updated_at: T2 }]],
+			]);
+			expect(resolved(resolveKey(input, opts('lastWriterWins'))).audit.notes).not.toContain(NOTE);
+		});
+	});
+});
+
 describe('lastWriterWins', () => {
 	test('the later updated-at wins; the loser and the unchanged system are audited', () => {
 		const input = conflict([
@@ -428,14 +715,17 @@ describe('fieldMerge', () => {
 		expect(r.audit.fieldWinners.name).toEqual({ from: ['A'], rule: 'one_sided' });
 	});
 
+	// Changed: without the email conflict this key is no longer a conflict at all (A holds every
+	// change: a clean change from A), so the conflict now carries one conflicting field.
 	test('the same change on two systems is one change', () => {
 		const input = conflict([
-			['A', [edit({ qty: 12, name: 'N' })]],
-			['B', [edit({ qty: 12 })]],
+			['A', [edit({ qty: 12, name: 'N', email: 'a@x.io' })]],
+			['B', [edit({ qty: 12, email: 'b@x.io' })]],
 		]);
 		const r = resolved(resolveKey(input, opts('fieldMerge')));
-		expect(r.record).toMatchObject({ qty: 12, name: 'N' });
+		expect(r.record).toMatchObject({ qty: 12, name: 'N', email: 'a@x.io' });
 		expect(r.audit.fieldWinners).toEqual({
+			email: { from: ['A'], rule: 'lastWriterWins' },
 			qty: { from: ['A', 'B'], rule: 'same_change' },
 			name: { from: ['A'], rule: 'one_sided' },
 		});
@@ -451,21 +741,23 @@ describe('fieldMerge', () => {
 			],
 			{ base: baseOf([{ ...B0, ...held }]) },
 		);
-		expect(input.kind).toBe('conflict');
+		// Changed: edits to different fields are a clean change now, merged the same way.
+		expect(input).toMatchObject({ kind: 'change', proposedFrom: 'merged' });
 		const r = resolved(resolveKey(input, opts('fieldMerge')));
 		expect(r.record).toMatchObject({ email: 'a@x.io', phone: '222' });
 		expect(r.record!.since).toBe('2024-01-01 10:00:00+02');
 	});
 
+	// Changed: the email conflict keeps it a conflict (alone, the two edits are a clean merge).
 	test('a field removed on one side is removed in the merge', () => {
 		const input = conflict([
-			['A', [edit({ note: undefined })]],
-			['B', [edit({ phone: '222' })]],
+			['A', [edit({ note: undefined, email: 'a@x.io' })]],
+			['B', [edit({ phone: '222', email: 'b@x.io' })]],
 		]);
 		const r = resolved(resolveKey(input, opts('fieldMerge')));
 		expect(r.record).not.toHaveProperty('note');
-		expect(r.record).toMatchObject({ phone: '222' });
-		expect(r.audit.losingValues.B).toEqual({ note: 'n0' });
+		expect(r.record).toMatchObject({ phone: '222', email: 'a@x.io' });
+		expect(r.audit.losingValues.B).toEqual({ note: 'n0', email: 'b@x.io' });
 	});
 
 	test('without base values it falls back to the secondary rule, with a note', () => {
@@ -540,6 +832,7 @@ describe('per-field rules', () => {
 		expect(r.audit.fieldWinners.qty).toEqual({ from: ['A', 'B'], rule: 'counter' });
 	});
 
+	// Changed: before, A's one-sided name change was lost to B's record (only in the audit).
 	test('counter also applies on top of a record-level strategy', () => {
 		const input = conflict([
 			['A', [edit({ qty: 13, name: 'N' }, T1)]],
@@ -548,10 +841,13 @@ describe('per-field rules', () => {
 		const r = resolved(
 			resolveKey(input, opts('lastWriterWins', { fieldRules: { qty: 'counter' } })),
 		);
-		expect(r.audit.winner).toBe('B');
-		expect(r.record).toEqual({ ...B0, qty: 18, updated_at: T2 });
-		expect(r.audit.fieldWinners).toEqual({ qty: { from: ['A', 'B'], rule: 'counter' } });
-		expect(r.audit.losingValues).toEqual({ A: { qty: 13, name: 'N' }, B: { qty: 15 } });
+		expect(r.audit.winner).toBe('merged');
+		expect(r.record).toEqual({ ...B0, qty: 18, name: 'N', updated_at: T2 });
+		expect(r.audit.fieldWinners).toEqual({
+			name: { from: ['A'], rule: 'one_sided' },
+			qty: { from: ['A', 'B'], rule: 'counter' },
+		});
+		expect(r.audit.losingValues).toEqual({ A: { qty: 13 }, B: { qty: 15, name: 'Ada' } });
 	});
 
 	test('counter without a numeric base value takes the max, with a note', () => {
@@ -908,12 +1204,33 @@ describe('audit: nothing is overwritten unrecorded', () => {
 				]),
 		],
 		[
-			'fields added and removed',
+			'fields added and removed, and a conflicting field',
 			() =>
 				conflict([
-					['A', [edit({ phone: undefined, fax: '9' }, T2)]],
+					['A', [edit({ phone: undefined, fax: '9', email: 'a@x.io' }, T2)]],
 					['B', [edit({ note: undefined, email: 'b@x.io' }, T1)]],
 				]),
+		],
+		[
+			'one-sided changes on every side and a conflicting field',
+			() =>
+				conflict([
+					['A', [edit({ name: 'N', tags: ['x'], email: 'a@x.io' }, T1)]],
+					['B', [edit({ phone: '9', qty: 99, email: 'b@x.io' }, T2)]],
+					['C', [edit({ note: 'c', score: 1 }, T3)]],
+				]),
+		],
+		[
+			'fields added and removed on different systems (a clean merge)',
+			() =>
+				checkedOne(
+					[
+						['A', [edit({ phone: undefined, fax: '9' }, T2)]],
+						['B', [edit({ note: undefined, email: 'b@x.io' }, T1)]],
+						['C', [B0]],
+					],
+					{ base: base() },
+				),
 		],
 	];
 	const rules: ResolveOptions['fieldRules'] = {
