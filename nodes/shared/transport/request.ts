@@ -4,6 +4,7 @@ import {
 	type IExecuteFunctions,
 	type IHttpRequestMethods,
 	type IN8nHttpFullResponse,
+	type IPollFunctions,
 } from 'n8n-workflow';
 
 import type { SystemConnection } from './systems';
@@ -130,7 +131,7 @@ function lowerHeaders(headers: unknown): Record<string, string> {
  * answer (2xx, 4xx) to the caller, and throws TransportError when retries run out.
  */
 export async function systemRequest(
-	ctx: IExecuteFunctions,
+	ctx: IExecuteFunctions | IPollFunctions,
 	system: SystemConnection,
 	request: SystemRequest,
 	policy: RetryPolicy = DEFAULT_RETRY,

@@ -1,4 +1,4 @@
-import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError, type IExecuteFunctions, type IPollFunctions } from 'n8n-workflow';
 
 /** The slot credential types, in slot order: one node can hold up to this many systems. */
 export const SYSTEM_CREDENTIAL_TYPES = [
@@ -34,7 +34,7 @@ const text = (v: unknown, fallback: string) => (typeof v === 'string' ? v : fall
  * credentials, never from the payload, so data cannot point a request anywhere else.
  */
 export async function connectedSystems(
-	ctx: IExecuteFunctions,
+	ctx: IExecuteFunctions | IPollFunctions,
 ): Promise<Map<string, SystemConnection>> {
 	const systems = new Map<string, SystemConnection>();
 	const attached = ctx.getNode().credentials ?? {};
