@@ -19,7 +19,10 @@ export interface KeyCheck {
 	conflictFields: string[];
 	/** Each field that differs, with the systems that changed it. */
 	changedFields: Record<string, string[]>;
-	/** For a clean change: the system whose state every system should take. */
+	/**
+	 * For a clean change: the system whose state every system should take, or MERGED when systems
+	 * changed different fields and every system should take the field-wise merge.
+	 */
 	proposedFrom?: string;
 	reason: string;
 	baseEntry?: BaseEntry;
@@ -65,6 +68,13 @@ export interface CheckResult {
 }
 
 const NOT_CHECKED_SAMPLE = 20;
+
+/** proposedFrom of a clean change that no one system holds: the field-wise merge over the base. */
+export const MERGED = 'merged';
+
+/** Why a record is decided as a whole, where field-level merge would need what is not there. */
+export const NO_BASE_VALUES =
+	'no base values: field-level merge needs the values of the last validated sync';
 
 /** One pass over the other systems' keys, looked up in the source's index. */
 function keysNotChecked(systems: IndexedSystem[]): NotChecked {
@@ -169,6 +179,47 @@ function fieldDiff(
 	}
 }
 
+/**
+ * Two or more systems changed the key, and the base holds its values: when no field was changed
+ * to different values, the edits merge field by field into a clean change (no edit is lost).
+ * True when it made the key that clean change.
+ */
+function mergeDisjointEdits(check: KeyCheck, candidates: string[]): boolean {
+	if (check.conflictFields.length > 0) return false;
+	const changes = Object.values(check.changedFields);
+	// A system that made every change (the others made some of them too) holds the merge already.
+	const holder = candidates.find((n) => changes.every((s) => s.includes(n)));
+	check.kind = 'change';
+	check.proposedFrom = holder ?? MERGED;
+	const who = candidates.join(', ');
+	check.reason = holder
+		? `${who} changed it since the last validated sync, never one field to different values: ${holder} holds every change`
+		: `${who} changed different fields since the last validated sync (${Object.entries(
+				check.changedFields,
+			)
+				.map(([f, s]) => `${f}: ${s.join(', ')}`)
+				.join('; ')}): merged field by field`;
+	return true;
+}
+
+/** Why a key is a conflict; without base values, why it is decided as a whole. */
+function conflictReason(check: KeyCheck, candidates: string[]): string {
+	const who = candidates.join(', ');
+	if (check.basis === 'none')
+		return `no base and no watermark (no earlier validated sync to compare with): ${who} hold different data and nothing tells which changed, so each counts as created and every difference is a conflict`;
+	const entry = check.baseEntry;
+	const since =
+		check.basis === 'base' && entry
+			? 'last validated sync'
+			: check.basis === 'watermark'
+				? 'watermark'
+				: 'base';
+	const reason = `${who} changed it to different values since the ${since}`;
+	if (entry && !entry.values && check.conflictType === 'update_update')
+		return `${reason}; ${NO_BASE_VALUES}, so the record is decided as a whole`;
+	return reason;
+}
+
 /** Why a key is a clean change, in words a learner reads right, with or without a base. */
 function changeReason(check: KeyCheck, candidates: string[], systems: IndexedSystem[]): string {
 	const who = candidates.join(', ');
@@ -229,6 +280,14 @@ function classify(
 	const everyoneHolds = (fp: string) =>
 		held.every((h) => h === fp || (fp === DELETED_FINGERPRINT && h === undefined));
 
+	// With the base's values, who changed which field is known: edits to different fields merge.
+	const mergeable =
+		basis === 'base' && entry?.values !== undefined && !candidateFps.has(DELETED_FINGERPRINT);
+	const compareFieldsFirst = candidateFps.size >= 2 && mergeable;
+	if (compareFieldsFirst) {
+		fieldDiff(check, systems, options.ignored, candidates);
+		if (mergeDisjointEdits(check, candidates)) return check;
+	}
 	if (candidateFps.size >= 2) {
 		check.kind = 'conflict';
 		const states = candidates.map((n) => check.states[n]);
@@ -237,10 +296,7 @@ function classify(
 			: states.every((s) => s === 'created')
 				? 'create_create'
 				: 'update_update';
-		check.reason =
-			basis === 'none'
-				? `no base and no watermark (no earlier validated sync to compare with): ${candidates.join(', ')} hold different data and nothing tells which changed, so each counts as created and every difference is a conflict`
-				: `${candidates.join(', ')} changed it to different values since the ${basis === 'base' && entry ? 'last validated sync' : basis === 'watermark' ? 'watermark' : 'base'}`;
+		check.reason = conflictReason(check, candidates);
 	} else if (candidateFps.size === 1) {
 		const [fp] = candidateFps;
 		check.proposedFrom = candidates.includes(source) ? source : candidates[0];
@@ -267,7 +323,8 @@ function classify(
 			check.reason = 'every system already holds the same data';
 		}
 	}
-	if (check.kind !== 'in_sync') fieldDiff(check, systems, options.ignored, candidates);
+	if (check.kind !== 'in_sync' && !compareFieldsFirst)
+		fieldDiff(check, systems, options.ignored, candidates);
 	return check;
 }
 

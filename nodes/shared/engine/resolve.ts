@@ -1,5 +1,5 @@
 import { canonicalJson, isEmptyValue, type Json, type RecordData, sameValue } from './canonical';
-import type { SystemState } from './check';
+import { MERGED, NO_BASE_VALUES, type SystemState } from './check';
 import type { CheckedKey } from './items';
 import { parseTimestamp, readTimestamp } from './time';
 
@@ -286,10 +286,50 @@ function fieldsOf(ctx: Ctx, systems: string[], extra?: Record<string, unknown>):
 	return [...fields].filter((f) => !ctx.ignored.has(f)).sort();
 }
 
-function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit: Partial<Audit> } {
+/** The contenders that changed the field from its base value, in the tie-break order. */
+const changersOf = (ctx: Ctx, contenders: string[], field: string, base: Record<string, Json>) =>
+	ctx.order.filter(
+		(s) => contenders.includes(s) && !sameValue(ctx.input.records[s]![field], base[field]),
+	);
+
+/**
+ * True when the record-level winner's record lacks a change the field-wise merge keeps: one made
+ * on one side only by another system, or a contested field the winner did not touch (decided
+ * among those who did; under sourceWins the source's value stands, as the system of record).
+ */
+function winnerLacksAChange(
+	ctx: Ctx,
+	contenders: string[],
+	winner: string,
+	rule: SecondaryRule,
+): boolean {
+	const base = ctx.input.base!.values!;
+	const systemOfRecord = rule === 'sourceWins' && winner === ctx.input.sourceSystem;
+	return fieldsOf(ctx, contenders, base).some((field) => {
+		const changers = changersOf(ctx, contenders, field, base);
+		if (changers.length === 0 || changers.includes(winner)) return false;
+		const values = new Set(changers.map((s) => canonicalJson(ctx.input.records[s]![field])));
+		return values.size === 1 || !systemOfRecord;
+	});
+}
+
+/**
+ * Field by field over the base values: a change made on one side only is kept, a field changed
+ * to different values goes to `rule`, a field rule decides its field. The key, updated-at and
+ * version come from `lead`, the record `rule` prefers.
+ */
+function fieldMerge(
+	ctx: Ctx,
+	contenders: string[],
+	rule: SecondaryRule,
+	{ winner: lead, tieBreak }: { winner: string; tieBreak?: Audit['tieBreak'] } = pick(
+		rule,
+		contenders,
+		ctx,
+	),
+): { record: RecordData; audit: Partial<Audit> } {
 	const { input, options } = ctx;
 	const baseValues = input.base!.values!;
-	const { winner: lead, tieBreak } = pick(options.secondary, contenders, ctx);
 	const record: RecordData = {};
 	// Key, updated-at and version come from the record the secondary rule prefers.
 	for (const f of Object.keys(input.records[lead]!))
@@ -297,9 +337,7 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 	const fieldWinners: Record<string, FieldWinner> = {};
 	const holders = live(ctx, input.systems);
 	for (const field of fieldsOf(ctx, contenders, baseValues)) {
-		const changers = ctx.order.filter(
-			(s) => contenders.includes(s) && !sameValue(input.records[s]![field], baseValues[field]),
-		);
+		const changers = changersOf(ctx, contenders, field, baseValues);
 		// Nobody changed it: keep the spelling a system holds, not the base's canonical form.
 		const keeper = [lead, ...holders].find((s) =>
 			sameValue(input.records[s]![field], baseValues[field]),
@@ -307,11 +345,11 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 		let value: unknown = keeper ? input.records[keeper]![field] : baseValues[field];
 		if (changers.length > 0) {
 			const distinct = new Set(changers.map((s) => canonicalJson(input.records[s]![field])));
-			const rule = options.fieldRules[field];
-			if (rule) {
-				const applied = applyFieldRule(field, rule, holders, lead, ctx);
+			const fieldRule = options.fieldRules[field];
+			if (fieldRule) {
+				const applied = applyFieldRule(field, fieldRule, holders, lead, ctx);
 				value = applied.value;
-				fieldWinners[field] = { from: applied.from, rule };
+				fieldWinners[field] = { from: applied.from, rule: fieldRule };
 			} else if (distinct.size === 1) {
 				value = input.records[changers[0]]![field];
 				fieldWinners[field] = {
@@ -322,12 +360,12 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 					`field "${field}": ${changers.length > 1 ? `${changers.join(' and ')} made the same change` : `only ${changers[0]} changed it`}, kept`,
 				);
 			} else {
-				const { winner, why } = pick(options.secondary, changers, ctx);
+				const { winner, why } = pick(rule, changers, ctx);
 				ctx.notes.push(
 					`field "${field}": ${changers.join(' and ')} changed it differently; ${why}`,
 				);
 				value = input.records[winner]![field];
-				fieldWinners[field] = { from: [winner], rule: options.secondary };
+				fieldWinners[field] = { from: [winner], rule };
 			}
 		}
 		if (value !== undefined) record[field] = copy(value);
@@ -339,6 +377,87 @@ function fieldMerge(ctx: Ctx, contenders: string[]): { record: RecordData; audit
 		record,
 		audit: { winner: sources.size === 1 ? [...sources][0] : 'merged', fieldWinners, tieBreak },
 	};
+}
+
+/** A clean change resolves the same whatever the parameters: these stand in for them. */
+const CLEAN: ResolveOptions = {
+	strategy: 'lastWriterWins',
+	secondary: 'lastWriterWins',
+	priority: [],
+	fieldRules: {},
+};
+
+/**
+ * A clean change: the proposing system's record, or (MERGED: systems changed different fields)
+ * the field-wise merge over the base values, each field's contributor in the audit.
+ */
+function cleanChange(input: CheckedKey, ctx: Ctx): Resolution {
+	const notes = [`clean change: ${input.reason}`];
+	if (input.proposedFrom === MERGED) {
+		const merge: Ctx = { ...ctx, options: CLEAN, order: tieOrder(input, []), notes: [] };
+		const contenders = merge.order.filter((s) => CHANGED.has(input.states[s]));
+		if (input.base?.values === undefined || live(merge, contenders).length < contenders.length) {
+			throw new ResolveError(
+				'a merged change needs the base values it was checked against and a live record on every system that changed it',
+				'base',
+			);
+		}
+		const { record, audit } = fieldMerge(merge, contenders, CLEAN.secondary);
+		return {
+			review: false,
+			record,
+			deleted: false,
+			audit: {
+				strategy: 'cleanChange',
+				winner: audit.winner!,
+				fieldWinners: audit.fieldWinners!,
+				losingValues: losingValues(merge, record),
+				notes: [...new Set([...notes, ...merge.notes])],
+			},
+		};
+	}
+	const winner = input.proposedFrom ?? input.sourceSystem;
+	const deleted = isDeleted(ctx, winner) || input.records[winner] === null;
+	const record = deleted ? null : copy(input.records[winner]!);
+	return {
+		review: false,
+		record,
+		deleted,
+		audit: {
+			strategy: 'cleanChange',
+			winner,
+			fieldWinners: {},
+			losingValues: losingValues(ctx, record),
+			notes,
+		},
+	};
+}
+
+/** The record-level winner's record, with the field rules applied over it. */
+function winnerRecord(
+	ctx: Ctx,
+	winner: string,
+): Pick<Audit, 'fieldWinners'> & {
+	record: RecordData | null;
+} {
+	const { input, options } = ctx;
+	const record = isDeleted(ctx, winner) ? null : copy(input.records[winner]!);
+	const fieldWinners: Record<string, FieldWinner> = {};
+	if (record !== null) {
+		const holders = live(ctx, input.systems);
+		for (const [field, fieldRule] of Object.entries(options.fieldRules).sort(([a], [b]) =>
+			a < b ? -1 : 1,
+		)) {
+			if (ctx.ignored.has(field)) continue;
+			const values = new Set(holders.map((s) => canonicalJson(input.records[s]![field])));
+			if (values.size < 2) continue;
+			const applied = applyFieldRule(field, fieldRule, holders, winner, ctx);
+			if (applied.value === undefined) delete record[field];
+			else record[field] = copy(applied.value);
+			fieldWinners[field] = { from: applied.from, rule: fieldRule };
+		}
+	}
+	return { record, fieldWinners };
 }
 
 /**
@@ -363,23 +482,7 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 		order: tieOrder(input, options.priority),
 		notes: [],
 	};
-	if (input.kind !== 'conflict') {
-		const winner = input.proposedFrom ?? input.sourceSystem;
-		const deleted = isDeleted(ctx, winner) || input.records[winner] === null;
-		const record = deleted ? null : copy(input.records[winner]!);
-		return {
-			review: false,
-			record,
-			deleted,
-			audit: {
-				strategy: 'cleanChange',
-				winner,
-				fieldWinners: {},
-				losingValues: losingValues(ctx, record),
-				notes: [`clean change: ${input.reason}`],
-			},
-		};
-	}
+	if (input.kind !== 'conflict') return cleanChange(input, ctx);
 	if (options.strategy === 'manualReview')
 		return { review: true, reason: 'strategy is manual review' };
 
@@ -389,9 +492,12 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 
 	let record: RecordData | null;
 	let partial: Partial<Audit>;
-	const canMerge = input.base?.values !== undefined && liveContenders.length === contenders.length;
+	const noDelete = liveContenders.length === contenders.length;
+	const canMerge = input.base?.values !== undefined && noDelete;
+	const rule: SecondaryRule =
+		options.strategy === 'fieldMerge' ? options.secondary : options.strategy;
 	if (options.strategy === 'fieldMerge' && canMerge) {
-		({ record, audit: partial } = fieldMerge(ctx, contenders));
+		({ record, audit: partial } = fieldMerge(ctx, contenders, rule));
 	} else {
 		if (options.strategy === 'fieldMerge') {
 			ctx.notes.push(
@@ -399,28 +505,20 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 					? `no base values to merge against: resolved by ${options.secondary}`
 					: `a delete cannot be merged field by field: resolved by ${options.secondary}`,
 			);
+		} else if (!canMerge && noDelete) {
+			ctx.notes.push(`${NO_BASE_VALUES}; decided for the whole record`);
 		}
-		const rule: SecondaryRule =
-			options.strategy === 'fieldMerge' ? options.secondary : options.strategy;
-		const { winner, tieBreak, why } = pick(rule, contenders, ctx);
-		ctx.notes.push(why);
-		record = isDeleted(ctx, winner) ? null : copy(input.records[winner]!);
-		const fieldWinners: Record<string, FieldWinner> = {};
-		if (record !== null) {
-			const holders = live(ctx, input.systems);
-			for (const [field, fieldRule] of Object.entries(options.fieldRules).sort(([a], [b]) =>
-				a < b ? -1 : 1,
-			)) {
-				if (ctx.ignored.has(field)) continue;
-				const values = new Set(holders.map((s) => canonicalJson(input.records[s]![field])));
-				if (values.size < 2) continue;
-				const applied = applyFieldRule(field, fieldRule, holders, winner, ctx);
-				if (applied.value === undefined) delete record[field];
-				else record[field] = copy(applied.value);
-				fieldWinners[field] = { from: applied.from, rule: fieldRule };
-			}
+		const lead = pick(rule, contenders, ctx);
+		ctx.notes.push(lead.why);
+		// The winner decides the fields changed to different values; what another system changed
+		// alone is kept, not lost to the winner's record.
+		if (canMerge && winnerLacksAChange(ctx, contenders, lead.winner, rule)) {
+			({ record, audit: partial } = fieldMerge(ctx, contenders, rule, lead));
+		} else {
+			let fieldWinners: Audit['fieldWinners'];
+			({ record, fieldWinners } = winnerRecord(ctx, lead.winner));
+			partial = { winner: lead.winner, fieldWinners, tieBreak: lead.tieBreak };
 		}
-		partial = { winner, fieldWinners, tieBreak };
 	}
 	const audit: Audit = {
 		strategy: options.strategy,
@@ -428,7 +526,7 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 		fieldWinners: partial.fieldWinners ?? {},
 		losingValues: losingValues(ctx, record),
 		...(partial.tieBreak ? { tieBreak: partial.tieBreak } : {}),
-		notes: ctx.notes,
+		notes: [...new Set(ctx.notes)],
 	};
 	return { review: false, record, deleted: record === null, audit };
 }
