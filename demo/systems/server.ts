@@ -15,6 +15,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 
+import { Deliveries, normalizeDelivery } from './deliveries.ts';
+import type { DeliverySettings, DeliveryStats } from './deliveries.ts';
 import { mulberry32 } from './prng.ts';
 import { SystemStore, canonicalJson, normalizeId, sha256, toRecord } from './store.ts';
 import type { JsonObject, KeyRange, OpResult, WriteOp } from './store.ts';
@@ -70,6 +72,8 @@ export interface SystemServerOptions {
 	faults?: Partial<FaultSettings>;
 	/** Largest request body accepted (default 16 MiB). */
 	maxBodyBytes?: number;
+	/** Outbound change events: retries, timeout, coalescing (deliveries.ts DEFAULT_DELIVERY). */
+	delivery?: Partial<DeliverySettings>;
 }
 
 export interface SystemStats {
@@ -85,6 +89,10 @@ export interface SystemStats {
 	};
 	records: number;
 	tombstones: number;
+	/** The change log's last seq (0 before the first change; a reset does not lower it). */
+	last_seq: number;
+	/** Outbound change events since the process started or the last reset. */
+	deliveries: DeliveryStats;
 }
 
 export interface SystemServer {
@@ -93,6 +101,7 @@ export interface SystemServer {
 	port: number;
 	dbFile: string;
 	store: SystemStore;
+	deliveries: Deliveries;
 	setFaults(f: Partial<FaultSettings>): FaultSettings;
 	getFaults(): FaultSettings;
 	stats(): SystemStats;
@@ -108,7 +117,11 @@ export const MAX_CHECKSUM_SEGMENTS = 256;
 /** Most pieces one checksum request returns, and most records with `records: true`. */
 export const MAX_CHECKSUM_PIECES = 10000;
 export const MAX_RANGE_RECORDS = 5000;
+export const DEFAULT_CHANGES_LIMIT = 500;
+export const MAX_CHANGES_LIMIT = 5000;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const MAX_ORIGIN_LENGTH = 255;
+const MAX_SECRET_LENGTH = 1024;
 
 interface Reply {
 	status: number;
@@ -232,6 +245,38 @@ function parseIdempotencyKey(value: unknown, what: string): string | undefined {
 	return value;
 }
 
+/** The writer's origin: the X-Sync-Origin header (absent or empty = null, a person's edit). */
+function parseOriginHeader(value: string | string[] | undefined): string | null {
+	if (value === undefined) return null;
+	const v = (Array.isArray(value) ? value.join(',') : value).trim();
+	if (v === '') return null;
+	if (v.length > MAX_ORIGIN_LENGTH) {
+		throw new HttpError(400, `X-Sync-Origin must be at most ${MAX_ORIGIN_LENGTH} characters`);
+	}
+	return v;
+}
+
+/** A batch operation's own `origin`: a string, or null for "no origin". */
+function parseOriginField(value: unknown): string | null {
+	if (value === null) return null;
+	if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ORIGIN_LENGTH) {
+		throw new HttpError(
+			400,
+			`origin must be null or a string of 1..${MAX_ORIGIN_LENGTH} characters`,
+		);
+	}
+	return value;
+}
+
+/** A query parameter that must be a whole number of at least `min`, or absent. */
+function intParam(value: string | null, name: string, min: number): number | undefined {
+	if (value === null || value === '') return undefined;
+	if (!/^\d{1,15}$/.test(value) || Number(value) < min) {
+		throw new HttpError(400, `${name} must be an integer >= ${min}`);
+	}
+	return Number(value);
+}
+
 function parseSince(value: string): number {
 	// An unencoded "+02:00" arrives as " 02:00" (form decoding): take it back.
 	const v = value.trim().replace(/(\d) (\d{2}:?\d{2})$/, '$1+$2');
@@ -325,6 +370,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 	const dbFile =
 		options.dbFile ?? path.join(options.dataDir ?? path.join('.data', 'systems'), `${name}.sqlite`);
 	const store = new SystemStore(dbFile);
+	const deliveries = new Deliveries(store, name, options.delivery);
 
 	let faults = normalizeFaults(options.faults ?? {}, NO_FAULTS);
 	let random = mulberry32(faults.seed);
@@ -362,11 +408,14 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 			},
 			records: c.records,
 			tombstones: c.tombstones,
+			last_seq: store.lastSeq(),
+			deliveries: deliveries.stats(),
 		};
 	}
 
 	function resetAll(): void {
 		store.reset();
+		deliveries.reset();
 		for (const k of Object.keys(counters) as Array<keyof typeof counters>) counters[k] = 0;
 		errorCount = 0;
 		throttleCount = 0;
@@ -495,6 +544,28 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		};
 	}
 
+	/**
+	 * GET /records/changes?since=&limit=: the change log after `since` (exclusive), in seq order,
+	 * each change with its record as it is now (tombstones included).
+	 */
+	function changeFeed(url: URL): Reply {
+		const q = url.searchParams;
+		const since = intParam(q.get('since'), 'since', 0) ?? 0;
+		const limit = Math.min(
+			intParam(q.get('limit'), 'limit', 1) ?? DEFAULT_CHANGES_LIMIT,
+			MAX_CHANGES_LIMIT,
+		);
+		const page = store.changesSince(since, limit);
+		const last = page.changes[page.changes.length - 1];
+		// Nothing new: the cursor stays, unless it is past the log's end (a store made anew), where
+		// the answer says where the log really ends.
+		const lastSeq = last ? last.seq : Math.min(since, store.lastSeq());
+		return {
+			status: 200,
+			body: { changes: page.changes, last_seq: lastSeq, has_more: page.more },
+		};
+	}
+
 	function getRecord(id: string): Reply {
 		const rec = store.get(id);
 		if (!rec) return { status: 404, body: { error: 'not found' } };
@@ -531,6 +602,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 			ifMatch: parseIfMatchHeader(req.headers['if-match']),
 			ifNoneMatch: inm !== undefined,
 			idempotencyKey: parseIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key'),
+			origin: parseOriginHeader(req.headers['x-sync-origin']),
 		});
 	}
 
@@ -540,10 +612,11 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 			id,
 			ifMatch: parseIfMatchHeader(req.headers['if-match']),
 			idempotencyKey: parseIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key'),
+			origin: parseOriginHeader(req.headers['x-sync-origin']),
 		});
 	}
 
-	function parseBatchOp(raw: unknown, index: number): WriteOp {
+	function parseBatchOp(raw: unknown, index: number, origin: string | null): WriteOp {
 		if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
 			throw new HttpError(400, `operations[${index}] must be an object`);
 		}
@@ -570,6 +643,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 			ifNoneMatch:
 				o.op === 'upsert' ? o.if_none_match === true || o.if_none_match === '*' : undefined,
 			idempotencyKey: parseIdempotencyKey(o.idempotency_key, 'idempotency_key'),
+			origin: o.origin === undefined ? origin : parseOriginField(o.origin),
 		};
 	}
 
@@ -580,6 +654,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		if (ops.length > MAX_BATCH_OPS)
 			throw new HttpError(400, `at most ${MAX_BATCH_OPS} operations per batch`);
 		const requestKey = parseIdempotencyKey(req.headers['idempotency-key'], 'Idempotency-Key');
+		const origin = parseOriginHeader(req.headers['x-sync-origin']);
 
 		return store.transaction(() => {
 			let fingerprint = '';
@@ -608,7 +683,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 				const shownId = normalizeId(rawId) ?? null;
 				let op: WriteOp;
 				try {
-					op = parseBatchOp(rawOp, i);
+					op = parseBatchOp(rawOp, i, origin);
 				} catch (err) {
 					return { id: shownId, status: 400, error: (err as Error).message };
 				}
@@ -643,6 +718,8 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		if (p === '/records/lookup' && method === 'POST') return lookupRecords(parseJsonObject(raw));
 		if (p === '/records/batch' && method === 'POST') return batch(req, raw);
 		if (p === '/records/checksums' && method === 'POST') return checksums(parseJsonObject(raw));
+		// Before the id route: `changes` is a reserved id for GET (see README).
+		if (p === '/records/changes' && method === 'GET') return changeFeed(url);
 		const m = /^\/records\/([^/]+)$/.exec(p);
 		if (m) {
 			let id: string;
@@ -667,8 +744,50 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 	// Admin API (loopback only, no auth)
 	// ---------------------------------------------------------------------------------------
 
+	function subscribe(body: JsonObject): Reply {
+		let url: URL | undefined;
+		try {
+			url = typeof body.url === 'string' ? new URL(body.url) : undefined;
+		} catch {
+			url = undefined;
+		}
+		if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+			throw new HttpError(400, 'url must be an http or https URL');
+		}
+		const secret = body.secret;
+		if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET_LENGTH) {
+			throw new HttpError(400, `secret must be a string of 1..${MAX_SECRET_LENGTH} characters`);
+		}
+		const sub = deliveries.subscribe(url.toString(), secret);
+		return {
+			status: 201,
+			body: { id: sub.id, url: sub.url, last_seq: sub.cursor },
+		};
+	}
+
+	function subscriptions(req: IncomingMessage, url: URL, raw: Buffer): Reply {
+		const method = req.method ?? 'GET';
+		if (url.pathname === '/_admin/subscriptions') {
+			if (method === 'GET') return { status: 200, body: { subscriptions: deliveries.list() } };
+			if (method === 'POST') return subscribe(parseJsonObject(raw));
+			return methodNotAllowed('GET, POST');
+		}
+		const m = /^\/_admin\/subscriptions\/([^/]+)$/.exec(url.pathname);
+		if (!m) return { status: 404, body: { error: 'not found' } };
+		if (method !== 'DELETE') return methodNotAllowed('DELETE');
+		let id: string;
+		try {
+			id = decodeURIComponent(m[1]);
+		} catch {
+			throw new HttpError(400, 'invalid subscription id in path');
+		}
+		if (!deliveries.unsubscribe(id)) return { status: 404, body: { error: 'not found' } };
+		return { status: 200, body: { deleted: id } };
+	}
+
 	function admin(req: IncomingMessage, url: URL, raw: Buffer): Reply {
 		const method = req.method ?? 'GET';
+		if (url.pathname.startsWith('/_admin/subscriptions')) return subscriptions(req, url, raw);
 		switch (url.pathname) {
 			case '/_admin/stats':
 				if (method === 'GET') return { status: 200, body: stats() };
@@ -677,6 +796,21 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 				if (method === 'GET') return { status: 200, body: faults };
 				if (method === 'POST') {
 					return { status: 200, body: setFaults(parseJsonObject(raw) as Partial<FaultSettings>) };
+				}
+				return methodNotAllowed('GET, POST');
+			case '/_admin/delivery':
+				if (method === 'GET') return { status: 200, body: deliveries.settings };
+				if (method === 'POST') {
+					try {
+						deliveries.settings = normalizeDelivery(
+							parseJsonObject(raw) as Partial<DeliverySettings>,
+							deliveries.settings,
+						);
+					} catch (err) {
+						if (err instanceof RangeError) throw new HttpError(400, err.message);
+						throw err;
+					}
+					return { status: 200, body: deliveries.settings };
 				}
 				return methodNotAllowed('GET, POST');
 			case '/_admin/reset':
@@ -698,7 +832,12 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 						throw new HttpError(400, `records[${i}] must be an object with an id`);
 					}
 				});
-				return { status: 200, body: { seeded: store.seed(records as JsonObject[]) } };
+				const seeded = store.seed(
+					records as JsonObject[],
+					parseOriginHeader(req.headers['x-sync-origin']),
+				);
+				deliveries.wake();
+				return { status: 200, body: { seeded } };
 			}
 			case '/_admin/writes': {
 				if (method !== 'GET') return methodNotAllowed('GET');
@@ -810,6 +949,8 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 			if (err instanceof HttpError) reply = { status: err.status, body: { error: err.message } };
 			else throw err;
 		}
+		// Committed by now: the subscribers hear of it in their own time, never holding this answer.
+		if (reply.write) deliveries.wake();
 
 		const isWrite = method === 'PUT' || method === 'DELETE' || url.pathname === '/records/batch';
 		if (isWrite && reply.write && draw.failAfterCommit < f.failAfterCommitRate) {
@@ -855,6 +996,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		port: addr.port,
 		dbFile,
 		store,
+		deliveries,
 		setFaults,
 		getFaults: () => ({ ...faults }),
 		stats,
@@ -865,6 +1007,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 				server.close(() => resolve());
 				server.closeAllConnections();
 			});
+			deliveries.close();
 			store.close();
 		},
 	};

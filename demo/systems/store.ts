@@ -8,9 +8,13 @@
  *                checksum is one indexed SUM (see rangeChecksums)
  *   idempotency  idempotency key -> fingerprint of the request + the first answer
  *   writes       the applied-write log (one row per write actually applied)
+ *   changes      the change feed: one row per committed change (writes and seeds), seq
+ *                AUTOINCREMENT so it strictly increases and is never reused, even after a reset
+ *   subscriptions  URLs that get the changes pushed (outbound events), each with its secret and
+ *                the last seq delivered to it (deliveries.ts)
  *
- * Everything a request changes (records, the write log, the idempotency answer) is written in
- * one SQLite transaction, so a write is either fully applied or not at all, whatever happens to
+ * Everything a request changes (records, the write log, the change log, the idempotency answer)
+ * is written in one SQLite transaction, so a write is either fully applied or not at all, whatever happens to
  * the connection afterwards.
  *
  * Erasable TypeScript only (Node 24 runs this file directly): no enums, namespaces or
@@ -48,6 +52,8 @@ export interface WriteOp {
 	/** upsert only: fail with 412 when a live record exists. */
 	ifNoneMatch?: boolean;
 	idempotencyKey?: string;
+	/** Who wrote (the `X-Sync-Origin` header, or a batch operation's `origin`); null = a person. */
+	origin?: string | null;
 }
 
 /** The answer to one write; stored as-is under its idempotency key. */
@@ -73,6 +79,30 @@ export interface WriteLogEntry {
 	version: number;
 	idempotency_key: string | null;
 	at: string;
+}
+
+/** One entry of the change log, as the feed and the outbound events show it. */
+export interface ChangeEntry {
+	seq: number;
+	key: string;
+	op: 'upsert' | 'delete';
+	origin: string | null;
+	at: string;
+}
+
+/** A change with the record as it is now (null only if the record is gone altogether). */
+export interface ChangeWithRecord extends ChangeEntry {
+	record: JsonObject | null;
+}
+
+/** An outbound-event subscription (the secret stays in the store and in deliveries.ts). */
+export interface Subscription {
+	id: string;
+	url: string;
+	secret: string;
+	createdMs: number;
+	/** The last seq delivered (or given up on): the next event starts after it. */
+	cursor: number;
 }
 
 interface RecordRow {
@@ -128,6 +158,20 @@ CREATE TABLE IF NOT EXISTS writes (
 	version INTEGER NOT NULL,
 	idempotency_key TEXT,
 	at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	id TEXT NOT NULL,
+	op TEXT NOT NULL,
+	origin TEXT,
+	at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+	id TEXT NOT NULL PRIMARY KEY,
+	url TEXT NOT NULL,
+	secret TEXT NOT NULL,
+	created_ms INTEGER NOT NULL,
+	cursor INTEGER NOT NULL
 );
 `;
 
@@ -236,6 +280,7 @@ export class SystemStore {
 		insert: StatementSync;
 		update: StatementSync;
 		logWrite: StatementSync;
+		logChange: StatementSync;
 		getKey: StatementSync;
 		putKey: StatementSync;
 		lookup: StatementSync;
@@ -251,8 +296,11 @@ export class SystemStore {
 		this.db.exec('PRAGMA journal_mode = WAL');
 		this.db.exec('PRAGMA synchronous = NORMAL');
 		this.db.exec('PRAGMA busy_timeout = 5000');
+		const hadRecords = this.hasTable('records');
+		const hadChanges = this.hasTable('changes');
 		this.db.exec(SCHEMA);
 		this.migrate();
+		if (hadRecords && !hadChanges) this.backfillChanges();
 		this.stmts = {
 			get: this.db.prepare('SELECT * FROM records WHERE id = ?'),
 			insert: this.db.prepare(
@@ -264,6 +312,7 @@ export class SystemStore {
 			logWrite: this.db.prepare(
 				'INSERT INTO writes (id, op, version, idempotency_key, at_ms) VALUES (?, ?, ?, ?, ?)',
 			),
+			logChange: this.db.prepare('INSERT INTO changes (id, op, origin, at_ms) VALUES (?, ?, ?, ?)'),
 			getKey: this.db.prepare('SELECT kind, fingerprint, response FROM idempotency WHERE key = ?'),
 			putKey: this.db.prepare(
 				'INSERT INTO idempotency (key, kind, fingerprint, response, created_ms) VALUES (?, ?, ?, ?, ?)',
@@ -283,6 +332,25 @@ export class SystemStore {
 
 	close(): void {
 		if (this.db.isOpen) this.db.close();
+	}
+
+	private hasTable(name: string): boolean {
+		return (
+			this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+			undefined
+		);
+	}
+
+	/**
+	 * A store written before the change log: one change per record (in key order, origin null,
+	 * at = its updated_at), so a reader of the feed from 0 still sees every record.
+	 */
+	private backfillChanges(): void {
+		this.transaction(() => {
+			this.db.exec(
+				"INSERT INTO changes (id, op, origin, at_ms) SELECT id, CASE deleted WHEN 1 THEN 'delete' ELSE 'upsert' END, NULL, updated_ms FROM records ORDER BY id",
+			);
+		});
 	}
 
 	/** A store written before content hashes existed gets the columns and every row's hash. */
@@ -531,6 +599,7 @@ export class SystemStore {
 			const version = current ? current.version + 1 : 1;
 			this.putRow(current !== undefined, op.id, fields, version, now, null);
 			this.stmts.logWrite.run(op.id, 'upsert', version, op.idempotencyKey ?? null, now);
+			this.stmts.logChange.run(op.id, 'upsert', op.origin ?? null, now);
 			const stored: StoredRecord = {
 				id: op.id,
 				fields,
@@ -549,6 +618,7 @@ export class SystemStore {
 		const version = current.version + 1;
 		this.putRow(true, op.id, current.fields, version, now, now);
 		this.stmts.logWrite.run(op.id, 'delete', version, op.idempotencyKey ?? null, now);
+		this.stmts.logChange.run(op.id, 'delete', op.origin ?? null, now);
 		return {
 			status: 200,
 			data: toRecord({ ...current, version, updatedMs: now, deleted: true, deletedMs: now }),
@@ -556,11 +626,12 @@ export class SystemStore {
 	}
 
 	/**
-	 * Admin seeding: writes records directly (versioned, stamped, not in the write log).
+	 * Admin seeding: writes records directly (versioned, stamped, not in the write log, but in
+	 * the change log with the given origin: a feed reader must see every change to the records).
 	 * `_deleted: true` stores a tombstone; an `updated_at` in the past is kept (so demo data can
 	 * carry realistic edit times), anything else is stamped now.
 	 */
-	seed(records: JsonObject[]): number {
+	seed(records: JsonObject[], origin: string | null = null): number {
 		return this.transaction(() => {
 			for (const rec of records) {
 				const id = normalizeId(rec.id);
@@ -578,16 +649,114 @@ export class SystemStore {
 					now,
 					deleted ? now : null,
 				);
+				this.stmts.logChange.run(id, deleted ? 'delete' : 'upsert', origin, Date.now());
 			}
 			return records.length;
 		});
 	}
 
-	/** Wipes records, idempotency keys and the write log. */
+	/**
+	 * Wipes records, idempotency keys, the write log and the change log. The change sequence
+	 * goes on from where it was (a reader's cursor stays valid) and every subscription's cursor
+	 * moves to its end: nothing from before the reset is delivered.
+	 */
 	reset(): void {
 		this.transaction(() => {
-			this.db.exec('DELETE FROM records; DELETE FROM idempotency; DELETE FROM writes;');
+			this.db.exec(
+				'DELETE FROM records; DELETE FROM idempotency; DELETE FROM writes; DELETE FROM changes;',
+			);
+			this.db.prepare('UPDATE subscriptions SET cursor = ?').run(this.lastSeq());
 		});
+	}
+
+	/** The last seq handed out (0 before the first change); a reset does not lower it. */
+	lastSeq(): number {
+		const row = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").get() as
+			| { seq: number }
+			| undefined;
+		return Number(row?.seq ?? 0);
+	}
+
+	/**
+	 * Changes after `since` (exclusive), in seq order, each with its record as it is now
+	 * (tombstones included). `more`: there are changes past the last one returned.
+	 */
+	changesSince(since: number, limit: number): { changes: ChangeWithRecord[]; more: boolean } {
+		const rows = this.db
+			.prepare(
+				`SELECT c.seq AS seq, c.id AS key, c.op AS op, c.origin AS origin, c.at_ms AS at_ms,
+				        r.id AS id, r.fields AS fields, r.version AS version, r.updated_ms AS updated_ms,
+				        r.deleted AS deleted, r.deleted_ms AS deleted_ms
+				 FROM changes c LEFT JOIN records r ON r.id = c.id
+				 WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+			)
+			.all(since, limit + 1) as unknown as Array<
+			RecordRow & {
+				seq: number;
+				key: string;
+				op: 'upsert' | 'delete';
+				origin: string | null;
+				at_ms: number;
+				id: string | null;
+			}
+		>;
+		const changes = rows.slice(0, limit).map((r) => ({
+			seq: Number(r.seq),
+			key: r.key,
+			op: r.op,
+			origin: r.origin,
+			at: new Date(Number(r.at_ms)).toISOString(),
+			record: r.id === null ? null : toRecord(fromRow(r)),
+		}));
+		return { changes, more: rows.length > limit };
+	}
+
+	/** How many changes come after `since`. */
+	countChangesAfter(since: number): number {
+		const row = this.db.prepare('SELECT COUNT(*) AS n FROM changes WHERE seq > ?').get(since) as {
+			n: number;
+		};
+		return Number(row.n);
+	}
+
+	subscriptions(): Subscription[] {
+		const rows = this.db
+			.prepare(
+				'SELECT id, url, secret, created_ms, cursor FROM subscriptions ORDER BY created_ms, id',
+			)
+			.all() as unknown as Array<{
+			id: string;
+			url: string;
+			secret: string;
+			created_ms: number;
+			cursor: number;
+		}>;
+		return rows.map((r) => ({
+			id: r.id,
+			url: r.url,
+			secret: r.secret,
+			createdMs: Number(r.created_ms),
+			cursor: Number(r.cursor),
+		}));
+	}
+
+	/** A new subscription starts at the end of the log: it gets the changes committed after it. */
+	addSubscription(id: string, url: string, secret: string): Subscription {
+		const sub: Subscription = { id, url, secret, createdMs: Date.now(), cursor: this.lastSeq() };
+		this.db
+			.prepare(
+				'INSERT INTO subscriptions (id, url, secret, created_ms, cursor) VALUES (?, ?, ?, ?, ?)',
+			)
+			.run(sub.id, sub.url, sub.secret, sub.createdMs, sub.cursor);
+		return sub;
+	}
+
+	deleteSubscription(id: string): boolean {
+		return Number(this.db.prepare('DELETE FROM subscriptions WHERE id = ?').run(id).changes) > 0;
+	}
+
+	setSubscriptionCursor(id: string, cursor: number): void {
+		this.db.prepare('UPDATE subscriptions SET cursor = ? WHERE id = ?').run(cursor, id);
 	}
 }
 

@@ -12,13 +12,18 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import type { DeliverySettings } from '../../demo/systems/deliveries.ts';
 import type { AuthConfig, FaultSettings, SystemStats } from '../../demo/systems/server.ts';
 
-export type { AuthConfig, FaultSettings, SystemStats };
+export type { AuthConfig, DeliverySettings, FaultSettings, SystemStats };
 
 export const SYSTEMS_DIR = path.resolve(__dirname, '../../demo/systems');
 const SYSTEM_PROCESS = path.join(SYSTEMS_DIR, 'system-process.ts');
@@ -40,6 +45,13 @@ export interface StartedSystems {
 	dataDir: string;
 	stats(name: string): Promise<SystemStats>;
 	setFaults(name: string, faults: Partial<FaultSettings>): Promise<FaultSettings>;
+	/** Outbound events: retries, timeout, coalescing (POST /_admin/delivery). */
+	setDelivery(name: string, settings: Partial<DeliverySettings>): Promise<DeliverySettings>;
+	/** POST /_admin/subscriptions: the new subscription's id. */
+	subscribe(name: string, url: string, secret: string): Promise<string>;
+	unsubscribe(name: string, id: string): Promise<void>;
+	/** Every change after `since`, page by page (GET /records/changes). */
+	changes(name: string, since?: number): Promise<FeedChange[]>;
 	/** Wipes every system's records, idempotency keys and stats, and turns faults off. */
 	reset(): Promise<void>;
 	stop(): Promise<void>;
@@ -52,6 +64,18 @@ export interface StartSystemsOptions {
 	dataDir?: string;
 	/** Default: demo/systems/systems.json (for the auth of each system). */
 	configFile?: string;
+	/** Outbound change events (default: deliveries.ts DEFAULT_DELIVERY). */
+	delivery?: Partial<DeliverySettings>;
+}
+
+/** One entry of GET /records/changes. */
+export interface FeedChange {
+	seq: number;
+	key: string;
+	op: 'upsert' | 'delete';
+	origin: string | null;
+	at: string;
+	record: Record<string, unknown> | null;
 }
 
 interface SystemConfig {
@@ -95,6 +119,7 @@ function spawnSystem(
 	dataDir: string,
 	auth: AuthConfig,
 	faults: Partial<FaultSettings>,
+	delivery?: Partial<DeliverySettings>,
 ): Promise<{ child: ChildProcess; url: string; port: number }> {
 	const child = fork(SYSTEM_PROCESS, [], {
 		execPath: process.execPath,
@@ -123,7 +148,7 @@ function spawnSystem(
 				reject(new Error(`${name}: ${msg.message}`));
 			}
 		});
-		child.send({ type: 'start', options: { name, port: 0, dataDir, auth, faults } });
+		child.send({ type: 'start', options: { name, port: 0, dataDir, auth, faults, delivery } });
 	});
 }
 
@@ -189,10 +214,13 @@ export async function startSystems(options: StartSystemsOptions = {}): Promise<S
 				const cfg = config.find((s) => s.name === name);
 				if (!cfg) throw new Error(`unknown system ${name} (not in systems.json)`);
 				const auth = cfg.auth ?? { type: 'none' };
-				const { child, url, port } = await spawnSystem(name, dataDir, auth, {
-					seed: i + 1,
-					...(options.faults ?? {}),
-				});
+				const { child, url, port } = await spawnSystem(
+					name,
+					dataDir,
+					auth,
+					{ seed: i + 1, ...(options.faults ?? {}) },
+					options.delivery,
+				);
 				children.set(name, child);
 				// Do not keep the test process alive for the children: a forgotten stop() still
 				// lets jest exit, and the children then stop on the IPC disconnect.
@@ -226,6 +254,35 @@ export async function startSystems(options: StartSystemsOptions = {}): Promise<S
 		stats: async (name) => (await adminCall(urlOf(name), '/_admin/stats', 'GET')) as SystemStats,
 		setFaults: async (name, faults) =>
 			(await adminCall(urlOf(name), '/_admin/faults', 'POST', faults)) as FaultSettings,
+		setDelivery: async (name, settings) =>
+			(await adminCall(urlOf(name), '/_admin/delivery', 'POST', settings)) as DeliverySettings,
+		subscribe: async (name, url, secret) =>
+			(
+				(await adminCall(urlOf(name), '/_admin/subscriptions', 'POST', { url, secret })) as {
+					id: string;
+				}
+			).id,
+		unsubscribe: async (name, id) => {
+			await adminCall(urlOf(name), `/_admin/subscriptions/${encodeURIComponent(id)}`, 'DELETE');
+		},
+		changes: async (name, since = 0) => {
+			const s = systems[name];
+			const out: FeedChange[] = [];
+			for (let cursor = since; ; ) {
+				const res = await fetch(`${urlOf(name)}/records/changes?since=${cursor}`, {
+					headers: s.headers,
+				});
+				if (!res.ok) throw new Error(`changes ${name} -> ${res.status} ${await res.text()}`);
+				const page = (await res.json()) as {
+					changes: FeedChange[];
+					last_seq: number;
+					has_more: boolean;
+				};
+				out.push(...page.changes);
+				cursor = page.last_seq;
+				if (!page.has_more) return out;
+			}
+		},
 		reset: async () => {
 			await Promise.all(
 				Object.values(systems).map(async (s) => {
@@ -243,4 +300,107 @@ export async function startSystems(options: StartSystemsOptions = {}): Promise<S
 		},
 		stop,
 	};
+}
+
+/** One outbound event as a receiver got it. */
+export interface ReceivedEvent {
+	headers: IncomingHttpHeaders;
+	/** The body exactly as sent: the signature covers these bytes. */
+	raw: string;
+	body: {
+		type: string;
+		system: string;
+		changes: Array<Omit<FeedChange, 'record'>>;
+		records: Array<Record<string, unknown>>;
+	};
+	/** When it arrived (Date.now()). */
+	at: number;
+}
+
+export interface EventReceiver {
+	url: string;
+	/** Every request, in arrival order (failed attempts included). */
+	received: ReceivedEvent[];
+	/** Events answered 2xx, in arrival order. */
+	accepted: ReceivedEvent[];
+	/**
+	 * How to answer the next request: a status (default 200), or 'hang' (never answer). Called
+	 * with the request; may return a promise (to hold the answer).
+	 */
+	answer: (event: ReceivedEvent) => number | 'hang' | Promise<number | 'hang'>;
+	/** Resolves once `accepted` satisfies the predicate (polls; rejects after timeoutMs). */
+	waitFor(predicate: (accepted: ReceivedEvent[]) => boolean, timeoutMs?: number): Promise<void>;
+	/** Resolves once at least n requests arrived, answered or not. */
+	waitForRequests(n: number, timeoutMs?: number): Promise<void>;
+	close(): Promise<void>;
+}
+
+/**
+ * A subscriber on a free loopback port for the systems' outbound events: keeps every request
+ * and answers as `answer` says (200 unless told otherwise).
+ */
+export async function startReceiver(): Promise<EventReceiver> {
+	const receiver = {
+		received: [] as ReceivedEvent[],
+		accepted: [] as ReceivedEvent[],
+		answer: (() => 200) as EventReceiver['answer'],
+	};
+	const server = http.createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on('data', (c: Buffer) => chunks.push(c));
+		req.on('end', () => {
+			const raw = Buffer.concat(chunks).toString('utf8');
+			const event: ReceivedEvent = {
+				headers: req.headers,
+				raw,
+				body: JSON.parse(raw) as ReceivedEvent['body'],
+				at: Date.now(),
+			};
+			receiver.received.push(event);
+			void Promise.resolve(receiver.answer(event)).then((status) => {
+				if (status === 'hang') return;
+				if (status >= 200 && status < 300) receiver.accepted.push(event);
+				res.writeHead(status, { 'Content-Type': 'application/json' });
+				res.end('{}');
+			});
+		});
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const port = (server.address() as AddressInfo).port;
+	const until = async (done: () => boolean, timeoutMs: number) => {
+		const deadline = Date.now() + timeoutMs;
+		while (!done()) {
+			if (Date.now() > deadline) {
+				throw new Error(
+					`receiver: condition not met within ${timeoutMs} ms (${receiver.received.length} requests, ${receiver.accepted.length} accepted)`,
+				);
+			}
+			await new Promise((r) => setTimeout(r, 20));
+		}
+	};
+	return Object.assign(receiver, {
+		url: `http://127.0.0.1:${port}/hook`,
+		waitFor: (predicate: (accepted: ReceivedEvent[]) => boolean, timeoutMs = 10000) =>
+			until(() => predicate(receiver.accepted), timeoutMs),
+		waitForRequests: (n: number, timeoutMs = 10000) =>
+			until(() => receiver.received.length >= n, timeoutMs),
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			}),
+	});
+}
+
+/**
+ * Checks an event's signature as a subscriber should: v1=<hex HMAC-SHA256(secret,
+ * "<timestamp>.<raw body>")>, compared in constant time.
+ */
+export function signatureValid(event: ReceivedEvent, secret: string): boolean {
+	const timestamp = String(event.headers['x-data-sync-timestamp'] ?? '');
+	const given = String(event.headers['x-data-sync-signature'] ?? '');
+	const expected = `v1=${createHmac('sha256', secret).update(`${timestamp}.${event.raw}`).digest('hex')}`;
+	return (
+		given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+	);
 }
