@@ -46,10 +46,15 @@ async function writeAll(
 	const connections = requireSystems(ctx, systems, [...bySystem.keys()], 'target_systems');
 	const { options } = run;
 	const policy = retryPolicyFrom(options);
+	// Each write names its sync as its origin, so the sync can drop its own echoes.
+	const syncIdOf = new Map<PlannedWrite, string>();
+	for (const p of run.planned)
+		if (p.input.syncId) for (const w of p.writes) syncIdOf.set(w, p.input.syncId);
 	const limits = {
 		batchSize: Number(options.batchSize ?? 100),
 		concurrency: Number(options.concurrency ?? DEFAULT_CONCURRENCY),
 		versionField: run.planned.find((p) => p.input.versionField)?.input.versionField,
+		originOf: (w: PlannedWrite) => syncIdOf.get(w),
 	};
 	const perSystem = await Promise.all(
 		connections.map((system) =>

@@ -19,6 +19,9 @@ import {
 
 const LOOKUP_CHUNK = 500;
 
+/** Names the writer on every write, so the system's change feed and events can say who wrote. */
+export const ORIGIN_HEADER = 'X-Sync-Origin';
+
 function recordsOf(system: SystemConnection, body: unknown, what: string): RecordData[] {
 	const data = getPath(body, system.shape.dataPath);
 	if (!Array.isArray(data)) {
@@ -141,6 +144,9 @@ function outcomeOf(
 
 const quoteEtag = (v: string | number) => `"${String(v)}"`;
 
+/** Who makes a write (the sync id): its echo in the system's change feed is then recognised. */
+export type OriginOf = (write: PlannedWrite) => string | undefined;
+
 /** What one system's writes share: where they go, how they retry, and what they count. */
 interface Writer {
 	ctx: IExecuteFunctions;
@@ -148,6 +154,7 @@ interface Writer {
 	policy: RetryPolicy;
 	stats: TransportStats;
 	versionField?: string;
+	originOf: OriginOf;
 }
 
 function asTransportError(system: SystemConnection, error: unknown): TransportError {
@@ -165,21 +172,27 @@ const failAll = (chunk: PlannedWrite[], error: TransportError): WriteOutcome[] =
 		reason: error.message,
 	}));
 
-function batchRequest(chunk: PlannedWrite[], path: string): SystemRequest {
-	const operations = chunk.map((w) => ({
+function batchRequest(chunk: PlannedWrite[], path: string, originOf: OriginOf): SystemRequest {
+	const origins = chunk.map(originOf);
+	// One origin for the whole batch goes in the header; writes of different syncs name their own.
+	const shared = origins.every((o) => o === origins[0]) ? origins[0] : undefined;
+	const operations = chunk.map((w, i) => ({
 		op: w.op === 'delete' ? 'delete' : 'upsert',
 		id: w.key,
 		...(w.record ? { record: w.record } : {}),
 		...(w.ifMatch !== undefined ? { if_match: w.ifMatch } : {}),
 		...(w.ifNoneMatch ? { if_none_match: true } : {}),
 		idempotency_key: w.idempotencyKey,
+		...(shared === undefined && origins[i] !== undefined ? { origin: origins[i] } : {}),
 	}));
 	// The same writes make the same batch key, so a re-sent batch is recognised as a whole.
 	const batchKey = createHash('sha256')
 		.update(chunk.map((w) => w.idempotencyKey).join(','))
 		.digest('base64url')
 		.slice(0, 32);
-	return { method: 'POST', path, body: { operations }, headers: { 'Idempotency-Key': batchKey } };
+	const headers: Record<string, string> = { 'Idempotency-Key': batchKey };
+	if (shared !== undefined) headers[ORIGIN_HEADER] = shared;
+	return { method: 'POST', path, body: { operations }, headers };
 }
 
 /** Each write's outcome from the batch answer: one result per operation, in order. */
@@ -211,7 +224,7 @@ function batchOutcomes(w: Writer, chunk: PlannedWrite[], r: SystemResponse): Wri
 }
 
 async function writeBatch(w: Writer, chunk: PlannedWrite[]): Promise<WriteOutcome[]> {
-	const request = batchRequest(chunk, w.system.shape.batchPath);
+	const request = batchRequest(chunk, w.system.shape.batchPath, w.originOf);
 	let r: SystemResponse;
 	try {
 		r = await systemRequest(w.ctx, w.system, request, w.policy, w.stats);
@@ -227,6 +240,8 @@ async function writeOne(w: Writer, write: PlannedWrite): Promise<WriteOutcome> {
 	const headers: Record<string, string> = { 'Idempotency-Key': write.idempotencyKey };
 	if (write.ifMatch !== undefined) headers['If-Match'] = quoteEtag(write.ifMatch);
 	if (write.ifNoneMatch) headers['If-None-Match'] = '*';
+	const origin = w.originOf(write);
+	if (origin !== undefined) headers[ORIGIN_HEADER] = origin;
 	const method = write.op === 'delete' ? 'DELETE' : 'PUT';
 	const body = write.record as IDataObject | undefined;
 	try {
@@ -248,16 +263,25 @@ async function writeOne(w: Writer, write: PlannedWrite): Promise<WriteOutcome> {
  * Writes one system's planned changes: in batches where the system has a batch endpoint,
  * otherwise one request per record, with at most `concurrency` requests in flight. Every write
  * gets an outcome; a request that fails after its retries fails every write in it, with the reason.
+ * `originOf` names each write's origin (the sync id), sent as X-Sync-Origin (per batch operation
+ * as `origin` when one batch holds writes of different syncs).
  */
 export async function writeRecords(
 	ctx: IExecuteFunctions,
 	system: SystemConnection,
 	writes: PlannedWrite[],
-	options: { batchSize: number; concurrency: number; versionField?: string },
+	options: { batchSize: number; concurrency: number; versionField?: string; originOf?: OriginOf },
 	policy: RetryPolicy,
 	stats: TransportStats,
 ): Promise<WriteOutcome[]> {
-	const writer: Writer = { ctx, system, policy, stats, versionField: options.versionField };
+	const writer: Writer = {
+		ctx,
+		system,
+		policy,
+		stats,
+		versionField: options.versionField,
+		originOf: options.originOf ?? (() => undefined),
+	};
 	if (!system.shape.batchPath)
 		return await mapLimit(writes, options.concurrency, async (write) => writeOne(writer, write));
 	const batches = chunks(writes, options.batchSize);

@@ -255,3 +255,101 @@ describe('writeRecords: the batch answer', () => {
 		expect(outcomes).toHaveLength(2);
 	});
 });
+
+/** Each write names its sync as X-Sync-Origin, so the system's change feed can tell its echo. */
+describe('writeRecords: the origin of each write', () => {
+	const base = {
+		name: 'system_b',
+		credentialType: 'dataSyncSystem2Api',
+		baseUrl: 'http://b.test',
+	};
+	const batched = {
+		...base,
+		shape: { recordsPath: '/records', batchPath: '/records/batch' },
+	} as SystemConnection;
+	const oneByOne = {
+		...base,
+		shape: { recordsPath: '/records', batchPath: '' },
+	} as SystemConnection;
+	const write = (key: string, op: PlannedWrite['op'] = 'update'): PlannedWrite => ({
+		key,
+		system: 'system_b',
+		op,
+		...(op === 'delete' ? {} : { record: { id: key } }),
+		idempotencyKey: `idem-${key}`,
+		expectedFingerprint: 'f',
+	});
+
+	function recording() {
+		const calls: IHttpRequestOptions[] = [];
+		const ctx = {
+			helpers: {
+				httpRequestWithAuthentication: async (_type: string, options: IHttpRequestOptions) => {
+					calls.push(options);
+					const ops = (options.body as { operations?: unknown[] } | undefined)?.operations;
+					const body = ops ? { results: ops.map(() => ({ status: 200 })) } : { data: {} };
+					return { statusCode: 200, headers: {}, body };
+				},
+			},
+		} as unknown as IExecuteFunctions;
+		const send = (
+			system: SystemConnection,
+			writes: PlannedWrite[],
+			originOf?: (w: PlannedWrite) => string | undefined,
+		) =>
+			writeRecords(
+				ctx,
+				system,
+				writes,
+				{ batchSize: 100, concurrency: 1, originOf },
+				{ ...DEFAULT_RETRY, maxAttempts: 1 },
+				newStats(),
+			);
+		return { calls, send };
+	}
+	const originHeader = (o: IHttpRequestOptions) =>
+		(o.headers as Record<string, string> | undefined)?.['X-Sync-Origin'];
+	const operations = (o: IHttpRequestOptions) =>
+		(o.body as { operations: Array<Record<string, unknown>> }).operations;
+
+	it('one sync in a batch: the header says it once, the operations carry no origin', async () => {
+		const { calls, send } = recording();
+		await send(batched, [write('k1'), write('k2', 'delete')], () => 'sync-1');
+		expect(calls).toHaveLength(1);
+		expect(originHeader(calls[0])).toBe('sync-1');
+		expect(operations(calls[0]).map((op) => op.origin)).toEqual([undefined, undefined]);
+	});
+
+	it('writes of different syncs in one batch: each operation names its own', async () => {
+		const { calls, send } = recording();
+		const origins: Record<string, string | undefined> = {
+			k1: 'sync-1',
+			k2: 'sync-2',
+			k3: undefined,
+		};
+		await send(batched, [write('k1'), write('k2'), write('k3')], (w) => origins[w.key]);
+		expect(originHeader(calls[0])).toBeUndefined();
+		expect(operations(calls[0]).map((op) => [op.id, op.origin])).toEqual([
+			['k1', 'sync-1'],
+			['k2', 'sync-2'],
+			['k3', undefined],
+		]);
+	});
+
+	it('one request per write: PUT and DELETE each carry the header', async () => {
+		const { calls, send } = recording();
+		await send(oneByOne, [write('k1'), write('k2', 'delete')], () => 'sync-9');
+		expect(calls.map((c) => [c.method, originHeader(c)])).toEqual([
+			['PUT', 'sync-9'],
+			['DELETE', 'sync-9'],
+		]);
+	});
+
+	it('no origin given: no header, no origin field (a system that knows none sees nothing new)', async () => {
+		const { calls, send } = recording();
+		await send(batched, [write('k1')]);
+		await send(oneByOne, [write('k2')]);
+		expect(calls.map(originHeader)).toEqual([undefined, undefined]);
+		expect(operations(calls[0])[0]).not.toHaveProperty('origin');
+	});
+});
