@@ -10,5 +10,7 @@ export * from './records';
 export * from './resolve';
 export * from './syncId';
 export * from './syncReport';
+export * from './syncRequest';
 export * from './time';
 export * from './validate';
+export * from './webhookAuth';

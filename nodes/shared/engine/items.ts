@@ -1,7 +1,8 @@
 import type { Json, RecordData } from './canonical';
 import type { Basis, ConflictType, KeyKind, SystemState } from './check';
 import type { WriteOp } from './plan';
-import type { Audit } from './resolve';
+import type { Audit, Strategy } from './resolve';
+import type { ChangeOp, SyncScope, SyncTrigger, SyncType } from './syncRequest';
 
 /**
  * The items that travel from node to node, one type each, and one input check per type.
@@ -444,3 +445,57 @@ export interface AllRecordsReport {
 	records_processed: number;
 	timestamp: string;
 }
+
+/** One change a system reports: a key it wrote or deleted, and who wrote it. */
+export interface ChangeEntry {
+	/** The change's place in the system's change feed; null when the system did not say. */
+	seq: number | null;
+	key: string;
+	op: ChangeOp;
+	/** The writer: a sync id for a sync's own write (an echo), null for a person's edit. */
+	origin: string | null;
+	at: string | null;
+}
+
+/**
+ * Data Sync Trigger and Data Sync Poll Trigger: one sync to run, checked, with every default
+ * applied. Carries nothing of the request's headers.
+ */
+export interface SyncRequest {
+	syncId: string;
+	syncType: SyncType;
+	sourceSystem: string;
+	targetSystems: string[];
+	strategy: Strategy;
+	scope: SyncScope;
+	/** The keys to sync: those of the records sent, or those a change event named. */
+	keys: string[];
+	/** The source system's records as sent; null when a change named keys without records. */
+	records: RecordData[] | null;
+	/** What started the sync: a sync request, a pushed change event, or the polled change feed. */
+	trigger: SyncTrigger;
+	/** The changes that started it (echoes of a sync's own writes left out); null for a request. */
+	changes: ChangeEntry[] | null;
+	/** Changes left out because a sync wrote them (their origin is a sync id). */
+	echoesDropped: number;
+	receivedAt: string;
+}
+
+export const SYNC_REQUEST: ItemType<SyncRequest> = {
+	name: 'sync request',
+	connect: 'Start the workflow with the Data Sync Trigger or the Data Sync Poll Trigger.',
+	fields: {
+		syncId: 'string',
+		syncType: 'string',
+		sourceSystem: 'string',
+		targetSystems: 'array',
+		strategy: 'string',
+		scope: 'string',
+		keys: 'array',
+		records: 'array?',
+		trigger: 'string',
+		changes: 'array?',
+		echoesDropped: 'number',
+		receivedAt: 'string',
+	},
+};
