@@ -9,7 +9,7 @@ import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 import { runWorkflow, TEST_ITEMS_TYPE, TEST_TRIGGER_TYPE } from '../harness';
 import { connect, json, node } from '../harness/build';
 import { nodeTypes, SYNC_TYPE, VALIDATE_TYPE } from '../sync/pipeline';
-import { CHECK_TYPE, RESOLVE_TYPE } from './sync-workflow';
+import { CHECK_TYPE, RESOLVE_TYPE, staticBase } from './sync-workflow';
 
 const params = (p: object) => p as INodeParameters;
 const SYSTEMS = ['postgres', 'mariadb', 'system_a'] as const;
@@ -72,6 +72,7 @@ function composedWorkflow(
 	readBack: Record<System, IDataObject[]>,
 	read: Record<System, IDataObject[]> = before,
 	checkExtra: Partial<INode> = {},
+	staticData?: IDataObject,
 ) {
 	const nodes: INode[] = [node('Trigger', TEST_TRIGGER_TYPE, params({ items: [{}] }))];
 	const edges: Array<[string, string, number?, number?]> = [];
@@ -132,7 +133,7 @@ function composedWorkflow(
 		['Conflict Resolve', 'Multi Target Sync', 0, 0],
 		['Multi Target Sync', 'Sync Validate', 0, 0],
 	);
-	return { nodes, connections: connect(...edges) };
+	return { nodes, connections: connect(...edges), staticData };
 }
 
 async function run(
@@ -282,5 +283,89 @@ describe('composed mode: systems on node inputs, writes planned for other nodes'
 		expect(committed).toContain('c1');
 		expect(committed).not.toContain('c3');
 		expect(committed).not.toContain('c4');
+	});
+});
+
+describe('disjoint edits merge, end to end (base in static data)', () => {
+	// At the last validated sync every system held c1 and c2 like this. Since then Postgres (the
+	// source) changed c1's email and MariaDB its tier: different fields, so nobody's edit is lost.
+	const lastSync = [customer('c1'), customer('c2')];
+	const edited: Record<System, IDataObject[]> = {
+		postgres: [
+			customer('c1', { email: 'ada@new.io', updated_at: '2026-03-01T10:00:00.000Z', version: 2 }),
+			customer('c2'),
+		],
+		mariadb: [
+			customer('c1', { tier: 'gold', updated_at: '2026-03-02T10:00:00.000Z', version: 4 }),
+			customer('c2'),
+		],
+		system_a: [customer('c1'), customer('c2')],
+	};
+	// Key, updated-at and version come from the latest contributor (MariaDB).
+	const merged = customer('c1', {
+		email: 'ada@new.io',
+		tier: 'gold',
+		updated_at: '2026-03-02T10:00:00.000Z',
+		version: 4,
+	});
+	const afterWrites = (): Record<System, IDataObject[]> => ({
+		postgres: [{ ...merged, version: 3 }, customer('c2')],
+		mariadb: [{ ...merged, version: 5 }, customer('c2')],
+		system_a: [{ ...merged, version: 2 }, customer('c2')],
+	});
+	const runMerge = (readBack: Record<System, IDataObject[]>) =>
+		run(readBack, edited, {}, staticBase(lastSync, 'composed'));
+
+	it('Conflict Check sends it on as a clean change; Conflict Resolve merges it field by field', async () => {
+		const result = await runMerge(afterWrites());
+		expect(result.output('Conflict Check', 0)).toEqual([]);
+		const [change] = json(result.output('Conflict Check', 1));
+		expect(change).toMatchObject({
+			key: 'c1',
+			kind: 'change',
+			basis: 'base',
+			proposedFrom: 'merged',
+			changedFields: { email: ['postgres'], tier: ['mariadb'] },
+		});
+		const [resolved] = json(result.output('Conflict Resolve', 0));
+		expect(resolved.resolved).toEqual(merged);
+		expect(resolved.audit).toMatchObject({
+			strategy: 'cleanChange',
+			winner: 'merged',
+			fieldWinners: {
+				email: { from: ['postgres'], rule: 'one_sided' },
+				tier: { from: ['mariadb'], rule: 'one_sided' },
+			},
+			losingValues: {
+				postgres: { tier: 'silver' },
+				mariadb: { email: 'c1@example.com' },
+				system_a: { email: 'c1@example.com', tier: 'silver' },
+			},
+		});
+	});
+
+	it('Multi Target Sync plans the merged record for every system, the source included (bidirectional)', async () => {
+		const result = await runMerge(afterWrites());
+		expect(plan(result)).toEqual([
+			{ target: 'mariadb', key: 'c1', op: 'update', record: merged },
+			{ target: 'postgres', key: 'c1', op: 'update', record: merged },
+			{ target: 'system_a', key: 'c1', op: 'update', record: merged },
+		]);
+	});
+
+	it('Sync Validate passes on the merged record and commits it to the base', async () => {
+		const result = await runMerge(afterWrites());
+		const [report] = json(result.output('Sync Validate', 0));
+		expect(report).toMatchObject({ status: 'passed', differing: [], missing: [], reasons: [] });
+		const [c1] = json(result.output('Sync Validate', 1)).filter((b) => b.key === 'c1');
+		expect(c1.values).toMatchObject({ email: 'ada@new.io', tier: 'gold' });
+		// A system still holding one side's edit only does not validate.
+		const stale = afterWrites();
+		stale.system_a[0] = { ...stale.system_a[0], tier: 'silver' };
+		const [failed] = json((await runMerge(stale)).output('Sync Validate', 0));
+		expect(failed).toMatchObject({
+			status: 'failed',
+			differing: [{ key: 'c1', system: 'system_a', fields: ['tier'] }],
+		});
 	});
 });

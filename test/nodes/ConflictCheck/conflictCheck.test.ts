@@ -22,8 +22,11 @@ const systems = () => ({
 		lastSync[2],
 		{ id: 'c4', name: 'Dee', email: 'dee@a.io', phone: '4', updated_at: '2026-02-01T11:00:00Z' },
 	],
+	// c1: both changed email (a conflict); system_b changed phone too, on its side only. (Before
+	// the disjoint-edits merge, system_b changed phone only; that is a clean change now, tested
+	// on its own below.)
 	system_b: [
-		{ ...lastSync[0], phone: '9', updated_at: '2026-02-01T09:00:00Z' },
+		{ ...lastSync[0], email: 'ada@b.io', phone: '9', updated_at: '2026-02-01T09:00:00Z' },
 		{ ...lastSync[1], name: 'Robert', updated_at: '2026-02-01T08:00:00Z' },
 		lastSync[2],
 	],
@@ -59,8 +62,8 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 			basis: 'base',
 			conflictType: 'update_update',
 			states: { system_a: 'changed', system_b: 'changed', system_c: 'unchanged' },
-			conflictFields: [],
-			changedFields: { email: ['system_a'], phone: ['system_b'] },
+			conflictFields: ['email'],
+			changedFields: { email: ['system_a', 'system_b'], phone: ['system_b'] },
 			updatedAt: { system_a: '2026-02-01T10:00:00.000Z', system_b: '2026-02-01T09:00:00.000Z' },
 		});
 		expect(Object.keys(changes).sort()).toEqual(['c2', 'c4']);
@@ -86,6 +89,31 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 			/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
 		);
 		expect(conflicts.c1.syncId).toBe(summary.syncId);
+	});
+
+	it('edits to different fields on different systems are a clean change, merged (not a conflict)', async () => {
+		const s = systems();
+		s.system_b[0] = { ...lastSync[0], phone: '9', updated_at: '2026-02-01T09:00:00Z' };
+		const result = await runWorkflow({
+			workflow: syncWorkflow({ systems: s, resolve: false, staticData: staticBase(lastSync) }),
+			nodeTypes,
+			mode: 'trigger',
+		});
+		expect(result.output(CHECK, 0)).toEqual([]);
+		const changes = byKey(json(result.output(CHECK, 1)));
+		expect(Object.keys(changes).sort()).toEqual(['c1', 'c2', 'c4']);
+		expect(changes.c1).toMatchObject({
+			kind: 'change',
+			basis: 'base',
+			proposedFrom: 'merged',
+			states: { system_a: 'changed', system_b: 'changed', system_c: 'unchanged' },
+			conflictFields: [],
+			changedFields: { email: ['system_a'], phone: ['system_b'] },
+			reason:
+				'system_a, system_b changed different fields since the last validated sync (email: system_a; phone: system_b): merged field by field',
+		});
+		expect(changes.c1).not.toHaveProperty('conflictType');
+		expect(json(result.output(CHECK, 2))[0].counts).toMatchObject({ conflicts: 0, changes: 3 });
 	});
 
 	it('pairs every key item with the source item it came from', async () => {

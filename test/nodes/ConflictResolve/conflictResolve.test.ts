@@ -81,21 +81,35 @@ describe('Conflict Resolve node (in n8n’s engine)', () => {
 		expect(Object.keys(c1).filter((k) => k === 'audit')).toHaveLength(1);
 	});
 
-	it('last writer wins: the later updated-at wins and every overwritten value is in the audit', async () => {
+	// Changed: before, system_b's one-sided phone change was lost to system_a's record (it was only
+	// in losingValues). Now the later writer decides the contested fields (balance, tags) only.
+	it('last writer wins: the later updated-at decides the contested fields, one-sided changes are kept, every overwritten value is in the audit', async () => {
 		const result = await resolveWith({ strategy: 'lastWriterWins' });
 		const [c1] = json(result.output(RESOLVE, 0));
-		expect(c1.resolved).toEqual(systems().system_a[0]);
+		expect(c1.resolved).toEqual({ ...systems().system_a[0], phone: '9' });
 		expect(c1.resolvedDeleted).toBe(false);
+		const why =
+			'lastWriterWins: system_a has the latest updated-at (2026-02-01T10:00:00.000Z; system_b 2026-02-01T09:00:00.000Z)';
 		expect(c1.audit).toEqual({
 			strategy: 'lastWriterWins',
-			winner: 'system_a',
-			fieldWinners: {},
+			winner: 'merged',
+			fieldWinners: {
+				balance: { from: ['system_a'], rule: 'lastWriterWins' },
+				email: { from: ['system_a'], rule: 'one_sided' },
+				phone: { from: ['system_b'], rule: 'one_sided' },
+				tags: { from: ['system_a'], rule: 'lastWriterWins' },
+			},
 			losingValues: {
-				system_b: { balance: 15, email: 'ada@a.io', phone: '9', tags: ['vip', 'beta'] },
-				system_c: { balance: 10, email: 'ada@a.io', tags: ['vip'] },
+				system_a: { phone: '1' },
+				system_b: { balance: 15, email: 'ada@a.io', tags: ['vip', 'beta'] },
+				system_c: { balance: 10, email: 'ada@a.io', phone: '1', tags: ['vip'] },
 			},
 			notes: [
-				'lastWriterWins: system_a has the latest updated-at (2026-02-01T10:00:00.000Z; system_b 2026-02-01T09:00:00.000Z)',
+				why,
+				`field "balance": system_a and system_b changed it differently; ${why}`,
+				'field "email": only system_a changed it, kept',
+				'field "phone": only system_b changed it, kept',
+				`field "tags": system_a and system_b changed it differently; ${why}`,
 			],
 		});
 		expect(result.output(RESOLVE, 0)[0].pairedItem).toEqual({ item: 0 });
@@ -153,18 +167,34 @@ describe('Conflict Resolve node (in n8n’s engine)', () => {
 		});
 	});
 
-	it('source wins and system priority pick whole records', async () => {
+	// Changed: before, both picked whole records, losing the other side's one-sided change.
+	it('source wins and system priority decide the contested fields and keep one-sided changes', async () => {
 		const source = json((await resolveWith({ strategy: 'sourceWins' })).output(RESOLVE, 0))[0];
-		expect(source.audit).toMatchObject({ strategy: 'sourceWins', winner: 'system_a' });
+		expect(source.audit).toMatchObject({
+			strategy: 'sourceWins',
+			winner: 'merged',
+			fieldWinners: {
+				balance: { from: ['system_a'], rule: 'sourceWins' },
+				phone: { from: ['system_b'], rule: 'one_sided' },
+			},
+		});
+		expect(source.resolved).toEqual({ ...systems().system_a[0], phone: '9' });
 		const priority = json(
 			(await resolveWith({ strategy: 'systemPriority', priority: 'system_c, system_b' })).output(
 				RESOLVE,
 				0,
 			),
 		)[0];
-		// system_c did not change the record, so the first listed system that did wins.
-		expect(priority.audit).toMatchObject({ strategy: 'systemPriority', winner: 'system_b' });
-		expect(priority.resolved).toEqual(systems().system_b[0]);
+		// system_c did not change the record, so the first listed system that did decides.
+		expect(priority.audit).toMatchObject({
+			strategy: 'systemPriority',
+			winner: 'merged',
+			fieldWinners: { balance: { from: ['system_b'], rule: 'systemPriority' } },
+		});
+		expect(((priority.audit as IDataObject).notes as string[])[0]).toBe(
+			'systemPriority: system_b comes first in the priority list (system_c, system_b) among system_b, system_a',
+		);
+		expect(priority.resolved).toEqual({ ...systems().system_b[0], email: 'ada@new.io' });
 	});
 
 	it('manual review routes conflicts untouched to Needs Review; clean changes still resolve', async () => {
@@ -186,6 +216,41 @@ describe('Conflict Resolve node (in n8n’s engine)', () => {
 				losingValues: { system_a: { name: 'Bob' }, system_c: { name: 'Bob' } },
 			},
 		});
+	});
+
+	it('edits to different fields arrive as a clean change and resolve merged, whatever the strategy', async () => {
+		const s = systems();
+		s.system_b[0] = { ...lastSync[0], phone: '9', updated_at: '2026-02-01T09:00:00Z' } as never;
+		for (const strategy of ['manualReview', 'sourceWins', 'lastWriterWins']) {
+			const result = await resolveWith({ strategy }, { systems: s, resolveChanges: true });
+			expect(allRuns(result, RESOLVE, 1)).toEqual([]);
+			const c1 = json(allRuns(result, RESOLVE, 0)).find((i) => i.key === 'c1')!;
+			expect(c1).toMatchObject({ kind: 'change', proposedFrom: 'merged', resolvedDeleted: false });
+			// updated-at from the latest contributor (system_a)
+			expect(c1.resolved).toEqual({ ...s.system_a[0], phone: '9' });
+			expect(c1.audit).toEqual({
+				strategy: 'cleanChange',
+				winner: 'merged',
+				fieldWinners: {
+					balance: { from: ['system_a'], rule: 'one_sided' },
+					email: { from: ['system_a'], rule: 'one_sided' },
+					phone: { from: ['system_b'], rule: 'one_sided' },
+					tags: { from: ['system_a'], rule: 'one_sided' },
+				},
+				losingValues: {
+					system_a: { phone: '1' },
+					system_b: { balance: 10, email: 'ada@a.io', tags: ['vip'] },
+					system_c: { balance: 10, email: 'ada@a.io', phone: '1', tags: ['vip'] },
+				},
+				notes: [
+					'clean change: system_a, system_b changed different fields since the last validated sync (balance: system_a; email: system_a; phone: system_b; tags: system_a): merged field by field',
+					'field "balance": only system_a changed it, kept',
+					'field "email": only system_a changed it, kept',
+					'field "phone": only system_b changed it, kept',
+					'field "tags": only system_a changed it, kept',
+				],
+			});
+		}
 	});
 
 	it('takes the strategy per item from an expression', async () => {
