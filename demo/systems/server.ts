@@ -754,6 +754,10 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
 			throw new HttpError(400, 'url must be an http or https URL');
 		}
+		// The URL shows up in the subscription list: no credentials in it (the secret signs).
+		if (url.username || url.password) {
+			throw new HttpError(400, 'url must not carry a user name or password');
+		}
 		const secret = body.secret;
 		if (typeof secret !== 'string' || secret.length === 0 || secret.length > MAX_SECRET_LENGTH) {
 			throw new HttpError(400, `secret must be a string of 1..${MAX_SECRET_LENGTH} characters`);

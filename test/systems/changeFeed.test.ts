@@ -3,6 +3,12 @@
  * (GET /records/changes), the writer's origin on every change, and outbound events pushed to
  * subscribers, signed, in seq order, retried, never holding a write. See demo/systems/README.md.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+import { SystemStore } from '../../demo/systems/store.ts';
 import { startReceiver, signatureValid, startSystems } from './helpers';
 import type { EventReceiver, FeedChange, StartedSystems } from './helpers';
 
@@ -321,6 +327,39 @@ describe('change feed', () => {
 	});
 });
 
+describe('a store from before the change log', () => {
+	it('gets one change per record when opened, so a reader from 0 sees every record', () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'data-sync-feed-'));
+		try {
+			const file = path.join(dir, 'old.sqlite');
+			const store = new SystemStore(file);
+			store.applyWrite({ op: 'upsert', id: 'b', record: { v: 1 } });
+			store.applyWrite({ op: 'upsert', id: 'a', record: { v: 1 } });
+			store.applyWrite({ op: 'delete', id: 'b' });
+			store.close();
+			// As an older version of the store left it: no change log.
+			const db = new DatabaseSync(file);
+			db.exec('DROP TABLE changes');
+			db.close();
+
+			const reopened = new SystemStore(file);
+			const { changes } = reopened.changesSince(0, 10);
+			expect(changes.map((c) => [c.seq, c.key, c.op, c.origin])).toEqual([
+				[1, 'a', 'upsert', null],
+				[2, 'b', 'delete', null],
+			]);
+			expect(changes[1].at).toBe(changes[1].record?.deleted_at);
+			reopened.applyWrite({ op: 'upsert', id: 'c', record: {}, origin: 'sync-x' });
+			expect(reopened.changesSince(2, 10).changes.map((c) => [c.seq, c.origin])).toEqual([
+				[3, 'sync-x'],
+			]);
+			reopened.close();
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
+
 describe('outbound events', () => {
 	it('pushes each commit to a subscriber, signed over the timestamp and the raw body', async () => {
 		const { receiver, id } = await subscribed();
@@ -385,6 +424,7 @@ describe('outbound events', () => {
 			{ url: 'not a url', secret: 's' },
 			{ url: 'http://127.0.0.1:1/x' },
 			{ url: 'http://127.0.0.1:1/x', secret: '' },
+			{ url: 'http://user:pass@127.0.0.1:1/x', secret: 's' },
 		]) {
 			expect((await admin('POST', '/_admin/subscriptions', body)).status).toBe(400);
 		}
