@@ -88,7 +88,10 @@ describe('a sync across three demo systems, through n8n’s engine', () => {
 		expect(after.map((s) => s.applied_writes)).toEqual(before.map((s) => s.applied_writes));
 	});
 
-	it('conflicting edits on two systems resolve by field-level merge, with the audit', async () => {
+	// Changed with the disjoint-edits merge: these edits (email and tier on system_a, balance on
+	// system_b) were an update_update conflict with no conflicting field, and only a field-level
+	// merge kept both. They are a clean change now, merged under the default strategy.
+	it('edits to different fields on two systems merge under the default strategy, with the audit', async () => {
 		await api(started.systems.system_a, 'PUT', '/records/c1', {
 			...customer('c1'),
 			email: 'new-a@a.io',
@@ -99,41 +102,29 @@ describe('a sync across three demo systems, through n8n’s engine', () => {
 			email: (await comparable(started.systems.system_b)).c1.email,
 			balance: 50,
 		});
-		const result = keep(
-			await run(
-				started,
-				pipeline(await payload(started), { resolve: { strategy: 'fieldMerge' } }),
-				staticData,
-			),
-		);
+		const result = keep(await run(started, pipeline(await payload(started)), staticData));
 		const c1 = json(result.output('Conflict Resolve', 0)).find((i) => i.key === 'c1')!;
 		expect(c1).toMatchObject({
-			kind: 'conflict',
+			kind: 'change',
 			basis: 'base',
+			proposedFrom: 'merged',
 			states: { system_a: 'changed', system_b: 'changed', system_c: 'unchanged' },
 		});
 		expect(c1.audit).toMatchObject({
-			strategy: 'fieldMerge',
+			strategy: 'cleanChange',
 			winner: 'merged',
 			fieldWinners: {
 				email: { from: ['system_a'] },
 				tier: { from: ['system_a'] },
 				balance: { from: ['system_b'] },
 			},
+			losingValues: { system_a: { balance: 10 }, system_b: { tier: 'silver' } },
 		});
 		expect(report(result)).toMatchObject({
 			status: 'passed',
-			conflicts_detected: 1,
-			conflicts_resolved: 1,
+			conflicts_detected: 0,
+			conflicts_resolved: 0,
 		});
-		expect(report(result).resolutions).toEqual([
-			expect.objectContaining({
-				key: 'c1',
-				strategy: 'fieldMerge',
-				winner: 'merged',
-				losingValues: expect.any(Object),
-			}),
-		]);
 		const a = await expectConverged(started, ['c1']);
 		expect(a.c1).toMatchObject({ email: 'new-a@a.io', tier: 'gold', balance: 50 });
 		staticData = result.staticData;
