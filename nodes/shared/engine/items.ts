@@ -31,6 +31,10 @@ export interface CheckedKey {
 	updatedAt: Record<string, string | null>;
 	conflictFields: string[];
 	changedFields: Record<string, string[]>;
+	/**
+	 * A clean change's proposal: the system every system should take the record from, or 'merged'
+	 * (systems changed different fields: the field-wise merge over `base.values`).
+	 */
 	proposedFrom?: string;
 	/** Why the key got its kind, in words. */
 	reason: string;
