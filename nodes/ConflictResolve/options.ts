@@ -69,7 +69,10 @@ export function readOptions(
 	};
 }
 
-/** A clean change resolves to its proposal whatever the strategy: no parameter is read for it. */
+/**
+ * A clean change resolves to its proposal (or the field-wise merge) whatever the strategy: no
+ * parameter is read for it.
+ */
 export const CLEAN_CHANGE_OPTIONS: ResolveOptions = {
 	strategy: 'lastWriterWins',
 	secondary: 'lastWriterWins',

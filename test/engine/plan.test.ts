@@ -14,7 +14,7 @@ import {
 	type RecordSpec,
 	type ResolvedKey,
 } from '../../nodes/shared/engine';
-import { sys, T1, T2, T3 } from './helpers';
+import { baseOf, sys, T0, T1, T2, T3 } from './helpers';
 
 const SPEC: RecordSpec = {
 	keyFields: ['id'],
@@ -24,13 +24,22 @@ const SPEC: RecordSpec = {
 };
 const NAMES = ['A', 'B', 'C'];
 
-/** Checks one key across A (source), B and C with no base, and resolves it by last writer wins. */
-function resolved(a: unknown[], b: unknown[], c: unknown[]): ResolvedKey {
+/**
+ * Checks one key across A (source), B and C (no base unless given), and resolves it by last
+ * writer wins.
+ */
+function resolved(
+	a: unknown[],
+	b: unknown[],
+	c: unknown[],
+	base?: Parameters<typeof checkConflicts>[0]['base'],
+): ResolvedKey {
 	const ignored = ignoredFields(SPEC);
 	const result = checkConflicts({
 		systems: [sys('A', a, SPEC), sys('B', b, SPEC), sys('C', c, SPEC)],
 		scope: 'all',
 		ignored,
+		base,
 	});
 	expect(result.keys).toHaveLength(1);
 	const checked = toCheckedKey(result.keys[0], NAMES, [...ignored], SPEC);
@@ -158,5 +167,56 @@ describe('planKey', () => {
 		expect(error.message).toBe(
 			'target "crm" was not part of the conflict check (checked: A, B, C), so its current state is unknown',
 		);
+	});
+});
+
+describe('a merged change (edits to different fields)', () => {
+	const at0 = {
+		id: 'k1',
+		name: 'Ada',
+		email: 'ada@x.io',
+		tier: 'silver',
+		version: 1,
+		updated_at: T0,
+	};
+	// A renamed, B changed the email; C lacks the record.
+	const key = () =>
+		resolved(
+			[{ ...at0, name: 'Ada L.', version: 2, updated_at: T1 }],
+			[{ ...at0, email: 'b@x.io', version: 5, updated_at: T2 }],
+			[],
+			baseOf([at0], { spec: SPEC }),
+		);
+
+	test('bidirectional: the merged record goes to every system, the source included', () => {
+		const k = key();
+		expect(k).toMatchObject({ kind: 'change', proposedFrom: 'merged' });
+		expect(k.resolved).toEqual({
+			...at0,
+			name: 'Ada L.',
+			email: 'b@x.io',
+			version: 5,
+			updated_at: T2,
+		});
+		const { writes, skips } = planKey(k, options());
+		expect(writes.map((w) => [w.system, w.op, w.ifMatch, w.record])).toEqual([
+			['A', 'update', 2, k.resolved],
+			['B', 'update', 5, k.resolved],
+			['C', 'create', undefined, k.resolved],
+		]);
+		expect(skips).toEqual([]);
+	});
+
+	test('one-way: never the source, even when it lacks the other side’s edit', () => {
+		const { writes } = planKey(key(), options({ mode: 'oneWay' }));
+		expect(writes.map((w) => w.system)).toEqual(['B', 'C']);
+	});
+
+	test('a system already holding the merged data gets nothing', () => {
+		const k = key();
+		const held = { ...k, records: { ...k.records, C: { ...k.resolved!, version: 9 } } };
+		const { writes, skips } = planKey(held, options());
+		expect(writes.map((w) => w.system)).toEqual(['A', 'B']);
+		expect(skips).toMatchObject([{ system: 'C', action: 'unchanged' }]);
 	});
 });

@@ -29,7 +29,7 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		default: 'lastWriterWins',
 		description:
-			'How a conflict becomes one record. Set it from the data with an expression (lastWriterWins, sourceWins, systemPriority, fieldMerge, manualReview) to choose per run.',
+			'How a conflict becomes one record. With base values, edits made on one side only are always kept and the strategy decides the fields changed to different values; without them, the whole record. Set it from the data with an expression (lastWriterWins, sourceWins, systemPriority, fieldMerge, manualReview) to choose per run.',
 		options: [
 			{
 				name: 'Field-Level Merge',
@@ -206,8 +206,8 @@ function resolveItem(
 
 /**
  * Resolve: each conflict (input 1) by the strategy, each clean change (input 2, optional, so one
- * run sees the whole sync) to its proposal, every one with an audit; manual review sends
- * conflicts on untouched.
+ * run sees the whole sync) to its proposal or, for edits to different fields, their field-wise
+ * merge, every one with an audit; manual review sends conflicts on untouched.
  */
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const [resolved, review]: INodeExecutionData[][] = [[], []];

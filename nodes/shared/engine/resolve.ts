@@ -437,9 +437,7 @@ function cleanChange(input: CheckedKey, ctx: Ctx): Resolution {
 function winnerRecord(
 	ctx: Ctx,
 	winner: string,
-): Pick<Audit, 'fieldWinners'> & {
-	record: RecordData | null;
-} {
+): { record: RecordData | null; fieldWinners: Audit['fieldWinners'] } {
 	const { input, options } = ctx;
 	const record = isDeleted(ctx, winner) ? null : copy(input.records[winner]!);
 	const fieldWinners: Record<string, FieldWinner> = {};
