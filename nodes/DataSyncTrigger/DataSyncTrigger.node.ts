@@ -1,0 +1,54 @@
+import {
+	NodeConnectionTypes,
+	type IWebhookDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+
+import { dataSyncWebhookSecret } from './credentialTest';
+import { properties } from './properties';
+import { receive } from './webhook';
+
+/**
+ * n8n registers the webhook itself (a path on n8n), so there is nothing to create or delete on a
+ * remote service: like n8n's own Webhook node, no webhookMethods.
+ */
+const webhooks: IWebhookDescription[] = [
+	{
+		name: 'default',
+		httpMethod: 'POST',
+		isFullPath: true,
+		path: '={{$parameter["path"]}}',
+		responseMode: '={{$parameter["responseMode"]}}',
+		responseCode: '={{$parameter["responseMode"] === "onReceived" ? 202 : 200}}',
+	},
+];
+
+export class DataSyncTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Data Sync Trigger',
+		name: 'dataSyncTrigger',
+		icon: { light: 'file:dataSyncTrigger.svg', dark: 'file:dataSyncTrigger.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{"POST /" + $parameter["path"]}}',
+		description:
+			'Starts a sync from a signed request or a system’s change event: checked, echoes dropped, one typed sync request out',
+		defaults: { name: 'Data Sync Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [
+			{ name: 'dataSyncWebhookApi', required: true, testedBy: 'dataSyncWebhookSecret' },
+		],
+		webhooks,
+		properties,
+	};
+
+	methods = { credentialTest: { dataSyncWebhookSecret } };
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await receive.call(this);
+	}
+}

@@ -1,0 +1,146 @@
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+
+import {
+	DEFAULT_SECRET_HEADER,
+	DEFAULT_TOLERANCE_SECONDS,
+	newSyncId,
+	readInbound,
+	remember,
+	rememberSeconds,
+	seenBefore,
+	verifyWebhookRequest,
+	type ReplayMemory,
+	type RequestHeaders,
+	type WebhookAuthSettings,
+} from '../shared/engine';
+import { itemJson } from '../shared/errors';
+import { splitList } from '../shared/parameters/read';
+import { readTriggerSettings } from './parameters';
+
+/** The parts of n8n's request (Express, with the raw body n8n keeps) the trigger reads. */
+interface InboundHttpRequest {
+	headers: RequestHeaders;
+	body?: unknown;
+	rawBody?: Uint8Array;
+	readRawBody?: () => Promise<void>;
+}
+
+interface HttpResponse {
+	status(code: number): HttpResponse;
+	json(body: unknown): unknown;
+}
+
+export function readAuthSettings(credential: ICredentialDataDecryptedObject): WebhookAuthSettings {
+	const tolerance = Number(credential.toleranceSeconds);
+	return {
+		method: credential.authMethod === 'headerSecret' ? 'headerSecret' : 'signature',
+		secret: typeof credential.secret === 'string' ? credential.secret : '',
+		headerName:
+			typeof credential.headerName === 'string' && credential.headerName.trim() !== ''
+				? credential.headerName
+				: DEFAULT_SECRET_HEADER,
+		toleranceSeconds:
+			Number.isFinite(tolerance) && tolerance > 0 ? tolerance : DEFAULT_TOLERANCE_SECONDS,
+	};
+}
+
+/** Answers the request itself: no execution starts, nothing of the request is saved. */
+function answer(res: HttpResponse, status: number, body: IDataObject): IWebhookResponseData {
+	res.status(status).json(body);
+	return { noWebhookResponse: true };
+}
+
+/** The body as sent (the signed bytes), parsed; n8n's parsed body when it kept no raw body. */
+function parsedBody(req: InboundHttpRequest): { body: unknown } | { reason: string } {
+	if (!req.rawBody) return { body: req.body };
+	const text = new TextDecoder().decode(req.rawBody).replace(/^\uFEFF/, '');
+	if (text.trim() === '') return { reason: 'the body is empty: send a JSON object' };
+	try {
+		return { body: JSON.parse(text) as unknown };
+	} catch (error) {
+		return { reason: `the body is not JSON: ${(error as Error).message}` };
+	}
+}
+
+interface TriggerStaticData {
+	deliveries?: ReplayMemory;
+}
+
+/**
+ * POST /<path>: authenticate (401/403), refuse a replay (409), check the body with every reason
+ * (400), drop echoes (200 when nothing is left), then start one execution with one typed sync
+ * request. Every refusal is answered here, before any execution exists, and no header (secret,
+ * signature) is put in the item, so none reaches saved execution data.
+ */
+export async function receive(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const req = this.getRequestObject() as InboundHttpRequest;
+	const res = this.getResponseObject() as HttpResponse;
+	const auth = readAuthSettings(await this.getCredentials('dataSyncWebhookApi'));
+	// n8n reads the raw body only for content types it parses; the signature needs it always.
+	if (!req.rawBody && typeof req.readRawBody === 'function') await req.readRawBody();
+	const now = Math.floor(Date.now() / 1000);
+	const verdict = verifyWebhookRequest(auth, req.headers, req.rawBody ?? new Uint8Array(), now);
+	if (!verdict.ok) return answer(res, verdict.status, { status: 'rejected', error: verdict.error });
+
+	const staticData = this.getWorkflowStaticData('node') as TriggerStaticData;
+	const seen = seenBefore(staticData.deliveries ?? {}, verdict.replayKeys, now);
+	if (seen !== undefined)
+		return answer(res, 409, {
+			status: 'rejected',
+			error: seen.startsWith('delivery:')
+				? `delivery ${JSON.stringify(verdict.deliveryId)} was already received`
+				: 'this request was already received: a replay',
+		});
+
+	const parsed = parsedBody(req);
+	const settings = readTriggerSettings(
+		this.getNode(),
+		(name, fallback) => this.getNodeParameter(name, fallback),
+		String(this.getNodeParameter('sourceSystem', '')).trim(),
+		splitList(this.getNodeParameter('targetSystems', '')),
+	);
+	const stamp = { syncId: newSyncId(), receivedAt: new Date().toISOString() };
+	const inbound =
+		'reason' in parsed
+			? { kind: 'invalid' as const, reasons: [parsed.reason] }
+			: readInbound(parsed.body, settings, stamp);
+	if (inbound.kind === 'invalid')
+		return answer(res, 400, {
+			status: 'rejected',
+			error: 'invalid sync request: nothing was started',
+			reasons: inbound.reasons,
+		});
+
+	// Remembered once accepted: a rejected request may be corrected and sent again.
+	staticData.deliveries = remember(
+		staticData.deliveries ?? {},
+		verdict.replayKeys,
+		now,
+		rememberSeconds(auth.toleranceSeconds),
+	);
+	if (inbound.kind === 'echoes')
+		return answer(res, 200, {
+			status: 'ignored',
+			reason: `every change ${inbound.system} reported was written by a sync (an echo): nothing to sync`,
+			echoesDropped: inbound.echoesDropped,
+		});
+	const request = inbound.request;
+	return {
+		workflowData: [[{ json: itemJson(request) }]],
+		// The answer of "Respond: Immediately" (202).
+		webhookResponse: {
+			status: 'accepted',
+			syncId: request.syncId,
+			syncType: request.syncType,
+			sourceSystem: request.sourceSystem,
+			targetSystems: request.targetSystems,
+			keys: request.keys.length,
+			echoesDropped: request.echoesDropped,
+		},
+	};
+}
