@@ -166,11 +166,39 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 		expect(syncLog()).toHaveLength(1);
 	}, 60_000);
 
-	it('a conflicting edit resolves per the strategy, with the audit in the sync log', async () => {
+	it('edits to different fields on two systems merge, with the audit in the sync log', async () => {
 		await api('system_a', 'PUT', '/records/c1', { ...customer('c1'), email: 'new@a.io' });
 		await api('system_b', 'PUT', '/records/c1', {
 			...(await comparable('system_b')).c1,
 			tier: 'gold',
+		});
+		const res = await sync(await payload());
+		// The default strategy (last writer wins) loses neither edit: no field conflicts.
+		expect(res.body).toMatchObject({
+			validation_status: 'passed',
+			conflicts_detected: 0,
+			conflicts_resolved: 0,
+		});
+		for (const name of ['system_a', 'system_b', 'system_c']) {
+			expect((await comparable(name)).c1).toMatchObject({ email: 'new@a.io', tier: 'gold' });
+		}
+		const last = syncLog().at(-1)!;
+		expect(last).toMatchObject({ status: 'passed', conflicts_detected: 0 });
+		expect(JSON.parse(String(last.resolutions))).toEqual([
+			expect.objectContaining({ key: 'c1', strategy: 'cleanChange', winner: 'merged' }),
+		]);
+	}, 60_000);
+
+	it('the same field changed on two systems is a conflict, resolved per the strategy', async () => {
+		await api('system_b', 'PUT', '/records/c1', {
+			...(await comparable('system_b')).c1,
+			email: 'b@b.io',
+			tier: 'platinum',
+		});
+		await new Promise((r) => setTimeout(r, 20));
+		await api('system_a', 'PUT', '/records/c1', {
+			...(await comparable('system_a')).c1,
+			email: 'latest@a.io',
 		});
 		const res = await sync(await payload({ strategy: 'fieldMerge' }));
 		expect(res.body).toMatchObject({
@@ -178,8 +206,9 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 			conflicts_detected: 1,
 			conflicts_resolved: 1,
 		});
+		// email: both changed it, the later write wins; tier: system_b's one-sided change is kept.
 		for (const name of ['system_a', 'system_b', 'system_c']) {
-			expect((await comparable(name)).c1).toMatchObject({ email: 'new@a.io', tier: 'gold' });
+			expect((await comparable(name)).c1).toMatchObject({ email: 'latest@a.io', tier: 'platinum' });
 		}
 		const last = syncLog().at(-1)!;
 		expect(last).toMatchObject({ status: 'passed', conflicts_detected: 1 });

@@ -117,7 +117,13 @@ describe('tallySyncResults', () => {
 		expect(tally.requeued).toEqual([{ key: 'k3', system: 'b' }]);
 	});
 
-	test('strategies count keys, not items; every conflict’s audit is kept, clean changes are not', () => {
+	test('strategies count keys, not items; the audits of conflicts and of merged changes are kept, single-system changes are not', () => {
+		const merged = {
+			...audit,
+			strategy: 'cleanChange' as const,
+			winner: 'merged',
+			losingValues: { b: { name: 'Old' } },
+		};
 		const tally = tallySyncResults(
 			items([
 				syncResult('k1', 'a', 'unchanged', { audit }),
@@ -127,10 +133,14 @@ describe('tallySyncResults', () => {
 					audit: { ...audit, strategy: 'cleanChange' },
 				}),
 				syncResult('k3', 'a', 'unchanged', { strategy: null }),
+				syncResult('k4', 'a', 'written', { strategy: 'cleanChange', audit: merged }),
 			]),
 		);
-		expect(tally.strategies).toEqual({ lastWriterWins: 1, cleanChange: 1, unknown: 1 });
-		expect(tally.resolutions).toEqual([{ key: 'k1', ...audit }]);
+		expect(tally.strategies).toEqual({ lastWriterWins: 1, cleanChange: 2, unknown: 1 });
+		expect(tally.resolutions).toEqual([
+			{ key: 'k1', ...audit },
+			{ key: 'k4', ...merged },
+		]);
 	});
 
 	test('hand-made results without key fields: the key field is "id"', () => {

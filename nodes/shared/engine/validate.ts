@@ -95,7 +95,10 @@ export function tallySyncResults(results: Array<{ item: number; result: SyncResu
 			entry = newKey(r);
 			tally.keys.set(r.key, entry);
 			const strategy = String(r.strategy ?? 'unknown');
-			if (r.audit && strategy !== 'cleanChange') tally.resolutions.push({ key: r.key, ...r.audit });
+			// Every resolution that replaced a value: the conflicts, and the clean changes merged
+			// field by field from several systems (their losing values are the replaced ones).
+			if (r.audit && (strategy !== 'cleanChange' || r.audit.winner === 'merged'))
+				tally.resolutions.push({ key: r.key, ...r.audit });
 			tally.strategies[strategy] = (tally.strategies[strategy] ?? 0) + 1;
 		}
 		entry.items.push(item);
