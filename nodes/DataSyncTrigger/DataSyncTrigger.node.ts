@@ -1,5 +1,7 @@
 import {
 	NodeConnectionTypes,
+	type IExecuteFunctions,
+	type INodeExecutionData,
 	type IWebhookDescription,
 	type IWebhookFunctions,
 	type IWebhookResponseData,
@@ -8,6 +10,7 @@ import {
 } from 'n8n-workflow';
 
 import { dataSyncWebhookSecret } from './credentialTest';
+import { passOn } from './execute';
 import { properties } from './properties';
 import { receive } from './webhook';
 
@@ -23,6 +26,8 @@ const webhooks: IWebhookDescription[] = [
 		path: '={{$parameter["path"]}}',
 		responseMode: '={{$parameter["responseMode"]}}',
 		responseCode: '={{$parameter["responseMode"] === "onReceived" ? 202 : 200}}',
+		// Immediately: the answer webhook() gives (status and sync id); else the last node's item.
+		responseData: '={{$parameter["responseMode"] === "onReceived" ? "" : "firstEntryJson"}}',
 	},
 ];
 
@@ -50,5 +55,10 @@ export class DataSyncTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await receive.call(this);
+	}
+
+	/** Runs as the first step of the execution webhook() started: see execute.ts. */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await passOn.call(this);
 	}
 }

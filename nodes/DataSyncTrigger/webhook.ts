@@ -67,9 +67,15 @@ function parsedBody(req: InboundHttpRequest): { body: unknown } | { reason: stri
 	}
 }
 
-interface TriggerStaticData {
+export interface TriggerStaticData {
 	deliveries?: ReplayMemory;
 }
+
+/**
+ * Hands the hashed replay keys from webhook() to the trigger's step in the execution, which
+ * records them and takes them off the item: they are never part of the sync request.
+ */
+export const REPLAY_KEYS_FIELD = '__dataSyncReplayKeys';
 
 /**
  * POST /<path>: authenticate (401/403), refuse a replay (409), check the body with every reason
@@ -116,22 +122,25 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 			reasons: inbound.reasons,
 		});
 
-	// Remembered once accepted: a rejected request may be corrected and sent again.
-	staticData.deliveries = remember(
-		staticData.deliveries ?? {},
-		verdict.replayKeys,
-		now,
-		rememberSeconds(auth.toleranceSeconds),
-	);
-	if (inbound.kind === 'echoes')
+	// Remembered once accepted (a rejected request may be corrected and sent again). Here only
+	// when no execution starts: n8n saves webhook() static data then; else the execution does.
+	if (inbound.kind === 'echoes') {
+		staticData.deliveries = remember(
+			staticData.deliveries ?? {},
+			verdict.replayKeys,
+			now,
+			rememberSeconds(auth.toleranceSeconds),
+		);
 		return answer(res, 200, {
 			status: 'ignored',
 			reason: `every change ${inbound.system} reported was written by a sync (an echo): nothing to sync`,
 			echoesDropped: inbound.echoesDropped,
 		});
+	}
 	const request = inbound.request;
+	const replay = verdict.replayKeys.length > 0 ? { [REPLAY_KEYS_FIELD]: verdict.replayKeys } : {};
 	return {
-		workflowData: [[{ json: itemJson(request) }]],
+		workflowData: [[{ json: { ...itemJson(request), ...replay } }]],
 		// The answer of "Respond: Immediately" (202).
 		webhookResponse: {
 			status: 'accepted',
