@@ -43,6 +43,7 @@ describeE2e('the Data Sync Trigger in a real n8n', () => {
 	/** Executions that ran a sync, and those a duplicate started that stopped at the trigger. */
 	let startedBySyncs = 0;
 	let startedWithoutSync = 0;
+	let startedWithError = 0;
 
 	interface SendOptions {
 		/** Unix seconds of the signature (default now). */
@@ -55,7 +56,7 @@ describeE2e('the Data Sync Trigger in a real n8n', () => {
 	}
 
 	/** POSTs a body (text as given) to the signed trigger, signed unless told otherwise. */
-	async function sendSigned(body: unknown, options: SendOptions = {}) {
+	async function sendSigned(body: unknown, options: SendOptions = {}, webhookPath = 'sync-signed') {
 		const text = typeof body === 'string' ? body : JSON.stringify(body);
 		const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
 		const computed = signatureHeader(options.secret ?? SIGNING_SECRET, timestamp, text);
@@ -68,7 +69,7 @@ describeE2e('the Data Sync Trigger in a real n8n', () => {
 			...(signature ? { 'X-Data-Sync-Signature': signature } : {}),
 			...(options.headers ?? {}),
 		};
-		return await post('sync-signed', text, headers);
+		return await post(webhookPath, text, headers);
 	}
 
 	async function post(webhookPath: string, text: string, headers: Record<string, string>) {
@@ -136,11 +137,22 @@ describeE2e('the Data Sync Trigger in a real n8n', () => {
 		});
 		await n8n.waitForWebhook('sync-signed');
 		await n8n.waitForWebhook('sync-header');
+		await n8n.waitForWebhook('sync-respond15');
 	}, 240_000);
 
 	afterAll(async () => {
 		if (process.env.E2E_DEBUG) console.log(n8n?.logs());
 		await n8n?.stop();
+	}, 60_000);
+
+	it('loads both triggers and the webhook credential', async () => {
+		const types = await n8n.nodeTypes();
+		const trigger = types.find((t) => t.name === 'n8n-nodes-data-sync.dataSyncTrigger');
+		const poll = types.find((t) => t.name === 'n8n-nodes-data-sync.dataSyncPollTrigger');
+		expect(trigger).toMatchObject({ group: ['trigger'], webhooks: [expect.any(Object)] });
+		expect(poll).toMatchObject({ group: ['trigger'], polling: true });
+		const credentials = (await n8n.credentialTypes()).map((c) => c.name);
+		expect(credentials).toContain('dataSyncWebhookApi');
 	}, 60_000);
 
 	it('a signed request starts one execution with one typed sync request and no headers', async () => {
@@ -392,6 +404,26 @@ describeE2e('the Data Sync Trigger in a real n8n', () => {
 		await expectNoNewExecution(before + 1);
 	}, 60_000);
 
+	it('Respond to Webhook 1.1 and later refuse to answer for this trigger: version 1 is the one to use', async () => {
+		const before = executionCount();
+		const res = await sendSigned({ sync_data: [{ id: 'v15' }] }, {}, 'sync-respond15');
+		expect(res).toEqual({ status: 500, body: { message: 'Error in workflow' } });
+		await waitForExecutions(before + 1);
+		const db = database();
+		try {
+			const [row] = db
+				.prepare(
+					'SELECT e.status, d.data FROM execution_entity e JOIN execution_data d ON d.executionId = e.id ORDER BY e.id DESC LIMIT 1',
+				)
+				.all() as Array<{ status: string; data: string }>;
+			expect(row.status).toBe('error');
+			expect(row.data).toContain('No Webhook node found in the workflow');
+		} finally {
+			db.close();
+		}
+		startedWithError += 1;
+	}, 60_000);
+
 	it('the saved executions hold the typed request, and no secret or signature is anywhere in n8n', async () => {
 		const db = database();
 		let saved: Array<{ data: string }>;
@@ -405,7 +437,7 @@ describeE2e('the Data Sync Trigger in a real n8n', () => {
 			db.close();
 		}
 		// One per accepted request above, and one per duplicate that was stopped at the trigger.
-		expect(saved.length).toBe(startedBySyncs + startedWithoutSync);
+		expect(saved.length).toBe(startedBySyncs + startedWithoutSync + startedWithError);
 		expect(startedBySyncs).toBe(7);
 		const text = saved.map((row) => row.data).join('\n');
 		// The trigger's item is saved (its fields), the request's headers are not.
