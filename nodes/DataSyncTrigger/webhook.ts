@@ -10,6 +10,8 @@ import {
 	DEFAULT_TOLERANCE_SECONDS,
 	newSyncId,
 	readInbound,
+	type InboundVerdict,
+	type SyncRequest,
 	remember,
 	rememberSeconds,
 	seenBefore,
@@ -77,71 +79,43 @@ export interface TriggerStaticData {
  */
 export const REPLAY_KEYS_FIELD = '__dataSyncReplayKeys';
 
-/**
- * POST /<path>: authenticate (401/403), refuse a replay (409), check the body with every reason
- * (400), drop echoes (200 when nothing is left), then start one execution with one typed sync
- * request. Every refusal is answered here, before any execution exists, and no header (secret,
- * signature) is put in the item, so none reaches saved execution data.
- */
-export async function receive(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const req = this.getRequestObject() as InboundHttpRequest;
-	const res = this.getResponseObject() as HttpResponse;
-	const auth = readAuthSettings(await this.getCredentials('dataSyncWebhookApi'));
-	// n8n reads the raw body only for content types it parses; the signature needs it always.
-	if (!req.rawBody && typeof req.readRawBody === 'function') await req.readRawBody();
-	const now = Math.floor(Date.now() / 1000);
-	const verdict = verifyWebhookRequest(auth, req.headers, req.rawBody ?? new Uint8Array(), now);
-	if (!verdict.ok) return answer(res, verdict.status, { status: 'rejected', error: verdict.error });
+/** The 409 answer when this delivery (or this very request) was accepted before. */
+function replayRefusal(
+	memory: ReplayMemory,
+	verdict: { replayKeys: string[]; deliveryId: string | null },
+	now: number,
+): IDataObject | undefined {
+	const seen = seenBefore(memory, verdict.replayKeys, now);
+	if (seen === undefined) return undefined;
+	return {
+		status: 'rejected',
+		error: seen.startsWith('delivery:')
+			? `delivery ${JSON.stringify(verdict.deliveryId)} was already received`
+			: 'this request was already received: a replay',
+	};
+}
 
-	const staticData = this.getWorkflowStaticData('node') as TriggerStaticData;
-	const seen = seenBefore(staticData.deliveries ?? {}, verdict.replayKeys, now);
-	if (seen !== undefined)
-		return answer(res, 409, {
-			status: 'rejected',
-			error: seen.startsWith('delivery:')
-				? `delivery ${JSON.stringify(verdict.deliveryId)} was already received`
-				: 'this request was already received: a replay',
-		});
-
+/** The body checked against the trigger's parameters: a sync request, echoes, or reasons. */
+function readRequest(ctx: IWebhookFunctions, req: InboundHttpRequest): InboundVerdict {
 	const parsed = parsedBody(req);
+	if ('reason' in parsed) return { kind: 'invalid', reasons: [parsed.reason] };
 	const settings = readTriggerSettings(
-		this.getNode(),
-		(name, fallback) => this.getNodeParameter(name, fallback),
-		String(this.getNodeParameter('sourceSystem', '')).trim(),
-		splitList(this.getNodeParameter('targetSystems', '')),
+		ctx.getNode(),
+		(name, fallback) => ctx.getNodeParameter(name, fallback),
+		String(ctx.getNodeParameter('sourceSystem', '')).trim(),
+		splitList(ctx.getNodeParameter('targetSystems', '')),
 	);
-	const stamp = { syncId: newSyncId(), receivedAt: new Date().toISOString() };
-	const inbound =
-		'reason' in parsed
-			? { kind: 'invalid' as const, reasons: [parsed.reason] }
-			: readInbound(parsed.body, settings, stamp);
-	if (inbound.kind === 'invalid')
-		return answer(res, 400, {
-			status: 'rejected',
-			error: 'invalid sync request: nothing was started',
-			reasons: inbound.reasons,
-		});
+	return readInbound(parsed.body, settings, {
+		syncId: newSyncId(),
+		receivedAt: new Date().toISOString(),
+	});
+}
 
-	// Remembered once accepted (a rejected request may be corrected and sent again). Here only
-	// when no execution starts: n8n saves webhook() static data then; else the execution does.
-	if (inbound.kind === 'echoes') {
-		staticData.deliveries = remember(
-			staticData.deliveries ?? {},
-			verdict.replayKeys,
-			now,
-			rememberSeconds(auth.toleranceSeconds),
-		);
-		return answer(res, 200, {
-			status: 'ignored',
-			reason: `every change ${inbound.system} reported was written by a sync (an echo): nothing to sync`,
-			echoesDropped: inbound.echoesDropped,
-		});
-	}
-	const request = inbound.request;
-	const replay = verdict.replayKeys.length > 0 ? { [REPLAY_KEYS_FIELD]: verdict.replayKeys } : {};
+/** One execution with the request; Respond Immediately answers 202 with what started. */
+function start(request: SyncRequest, replayKeys: string[]): IWebhookResponseData {
+	const replay = replayKeys.length > 0 ? { [REPLAY_KEYS_FIELD]: replayKeys } : {};
 	return {
 		workflowData: [[{ json: { ...itemJson(request), ...replay } }]],
-		// The answer of "Respond: Immediately" (202).
 		webhookResponse: {
 			status: 'accepted',
 			syncId: request.syncId,
@@ -152,4 +126,46 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 			echoesDropped: request.echoesDropped,
 		},
 	};
+}
+
+/**
+ * POST /<path>: authenticate (401/403), refuse a replay (409), check the body with every reason
+ * (400), drop echoes (200 when nothing is left), then start one execution with one typed sync
+ * request. Every refusal is answered here, before any execution exists. No header reaches the
+ * item, so no secret or signature reaches saved execution data.
+ */
+export async function receive(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const req = this.getRequestObject() as InboundHttpRequest;
+	const res = this.getResponseObject() as HttpResponse;
+	const auth = readAuthSettings(await this.getCredentials('dataSyncWebhookApi'));
+	// n8n reads the raw body only for content types it parses; the signature needs it always.
+	if (!req.rawBody && typeof req.readRawBody === 'function') await req.readRawBody();
+	const now = Math.floor(Date.now() / 1000);
+	const verdict = verifyWebhookRequest(auth, req.headers, req.rawBody ?? new Uint8Array(), now);
+	if (!verdict.ok) return answer(res, verdict.status, { status: 'rejected', error: verdict.error });
+	const staticData = this.getWorkflowStaticData('node') as TriggerStaticData;
+	const replay = replayRefusal(staticData.deliveries ?? {}, verdict, now);
+	if (replay) return answer(res, 409, replay);
+
+	const inbound = readRequest(this, req);
+	if (inbound.kind === 'invalid')
+		return answer(res, 400, {
+			status: 'rejected',
+			error: 'invalid sync request: nothing was started',
+			reasons: inbound.reasons,
+		});
+	if (inbound.kind === 'sync') return start(inbound.request, verdict.replayKeys);
+	// Remembered once accepted (a rejected request may be corrected and sent again); here only
+	// when no execution starts, as n8n then saves webhook() static data (else execute.ts does).
+	staticData.deliveries = remember(
+		staticData.deliveries ?? {},
+		verdict.replayKeys,
+		now,
+		rememberSeconds(auth.toleranceSeconds),
+	);
+	return answer(res, 200, {
+		status: 'ignored',
+		reason: `every change ${inbound.system} reported was written by a sync (an echo): nothing to sync`,
+		echoesDropped: inbound.echoesDropped,
+	});
 }
