@@ -44,6 +44,9 @@ function valuesAsObject(json: IDataObject): IDataObject {
 function readBaseInput(ctx: IExecuteFunctions, items: INodeExecutionData[]): Base {
 	const base: Base = { entries: new Map() };
 	items.forEach(({ json }, i) => {
+		// A lookup that found no row (a Data Table or database node with Always Output Data)
+		// sends one empty item: no base entry, not a bad one.
+		if (Object.keys(json).length === 0) return;
 		if (json.v === 1 && typeof json.keys === 'object') {
 			const stored = aboutBase(ctx, () => baseFromStored(json))!;
 			for (const [k, e] of stored.entries) base.entries.set(k, e);

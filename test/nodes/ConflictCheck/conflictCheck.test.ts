@@ -249,6 +249,22 @@ describe('Conflict Check node (composed mode, in n8n’s engine)', () => {
 		expect(withoutSyncId(fromText)).toEqual(withoutSyncId(await run(false)));
 	});
 
+	it('an empty Base input item (a lookup that found no row) is no base entry, not an error', async () => {
+		const stored = storedBase(lastSync);
+		const rows = Object.entries(stored.keys as IDataObject).map(([key, e]) => ({
+			key,
+			fingerprint: (e as IDataObject).f,
+			values: (e as IDataObject).v,
+		}));
+		const result = await runWorkflow({
+			workflow: syncWorkflow({ systems: systems(), resolve: false, baseItems: [{}, ...rows, {}] }),
+			nodeTypes,
+		});
+		expect(result.status).toBe('success');
+		expect(json(result.output(CHECK, 0)).map((i) => i.key)).toEqual(['c1']);
+		expect(json(result.output(CHECK, 2))[0].base).toBe('base input (3 keys)');
+	});
+
 	it('uses the watermark for keys without a base entry', async () => {
 		const s = systems();
 		const result = await runWorkflow({
