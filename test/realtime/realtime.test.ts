@@ -242,6 +242,18 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		const writesWhileQuiet = (await appliedWrites()) - settled;
 
 		const final = await liveRecords('system_a');
+		// The base, row by row: every live key's row holds its final values (no update lost to an
+		// overlapping execution), and no key has two rows.
+		const baseRows = table('sync_base');
+		const sorted = (o: Json) => JSON.stringify(Object.fromEntries(Object.entries(o).sort()));
+		const baseStale = [...final].filter(([key, record]) => {
+			const rows = baseRows.filter((r) => r.key === key);
+			const { id: _id, ...fields } = record;
+			return (
+				rows.length !== 1 || sorted(JSON.parse(String(rows[0].values)) as Json) !== sorted(fields)
+			);
+		});
+		const baseDuplicates = baseRows.length - new Set(baseRows.map((r) => r.key)).size;
 		const { tally, lost } = account(driver.journal, final, losingValues());
 		const syncWrites = receiver.accepted
 			.flatMap((e) => e.body.changes)
@@ -266,6 +278,9 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 			convergeMs,
 			...tally,
 			writesWhileQuiet,
+			baseRows: baseRows.length,
+			baseStale: baseStale.length,
+			baseDuplicates,
 			syncsRun,
 			failedExecutions: executions().filter((e) => e.status !== 'success').length,
 			eventsToN8n,
@@ -290,6 +305,8 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		expect(report).toMatchObject({ validation_status: 'passed', counts: { differences: 0 } });
 		expect(lost).toEqual([]);
 		expect(writesWhileQuiet).toBe(0);
+		expect(baseStale.map(([key]) => key)).toEqual([]);
+		expect(baseDuplicates).toBe(0);
 		// Each edit reaches the two other systems; a merge also writes back to the editing systems,
 		// and two syncs of one record at once may both write it: bounded by 4 writes per edit.
 		expect(figures.writesPerEdit).toBeLessThanOrEqual(4);
