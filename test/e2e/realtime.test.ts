@@ -17,7 +17,7 @@ import { packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
 type Json = Record<string, unknown>;
 
-const SECRET = 'e2e-change-events-signing-secret';
+const SIGNING_VALUE = 'e2e-change-events-signing-secret';
 const SYSTEMS = ['system_a', 'system_b', 'system_c'];
 const workflow = JSON.parse(
 	readFileSync(path.join(ROOT, 'workflows/day66-realtime-sync.json'), 'utf8'),
@@ -115,14 +115,14 @@ describeE2e('real-time sync: an edit on any system reaches the other two', () =>
 					id: 'dsChangeEvents',
 					name: 'Data sync change events',
 					type: 'dataSyncWebhookApi',
-					data: { authMethod: 'signature', secret: SECRET, toleranceSeconds: 300 },
+					data: { authMethod: 'signature', secret: SIGNING_VALUE, toleranceSeconds: 300 },
 				},
 			],
 			publish: [String(workflow.id)],
 		});
 		await n8n.waitForWebhook('data-sync/changes');
 		for (const name of SYSTEMS)
-			await systems.subscribe(name, n8n.webhookUrl('data-sync/changes'), SECRET);
+			await systems.subscribe(name, n8n.webhookUrl('data-sync/changes'), SIGNING_VALUE);
 	}, 240_000);
 
 	afterAll(async () => {
@@ -130,7 +130,7 @@ describeE2e('real-time sync: an edit on any system reaches the other two', () =>
 		if (process.env.E2E_DEBUG) console.log(logs);
 		await n8n?.stop();
 		await systems?.stop();
-		expect(logs).not.toContain(SECRET);
+		expect(logs).not.toContain(SIGNING_VALUE);
 	}, 60_000);
 
 	it('an edit on system_c reaches system_a and system_b, and its echoes are dropped', async () => {

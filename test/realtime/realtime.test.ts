@@ -36,8 +36,8 @@ const SECONDS = FULL ? 60 : 10;
 const KEYS = FULL ? 200 : 40;
 const CONVERGE_MS = 60_000;
 const QUIET_MS = 5_000;
-const SECRET = 'realtime-suite-signing-secret';
-const MONITOR_SECRET = 'realtime-suite-monitor-secret';
+const SIGNING_VALUE = 'realtime-suite-signing-secret';
+const MONITOR_HEADER_VALUE = 'realtime-suite-monitor-secret';
 
 const load = (file: string) =>
 	JSON.parse(readFileSync(path.join(ROOT, 'workflows', file), 'utf8')) as Json;
@@ -94,7 +94,7 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		);
 	async function monitor(): Promise<Json> {
 		const res = await fetch(n8n.webhookUrl('data-sync/monitor'), {
-			headers: { 'X-Sync-Secret': MONITOR_SECRET },
+			headers: { 'X-Sync-Secret': MONITOR_HEADER_VALUE },
 		});
 		return (await res.json()) as Json;
 	}
@@ -119,13 +119,13 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 					id: 'dsChangeEvents',
 					name: 'Data sync change events',
 					type: 'dataSyncWebhookApi',
-					data: { authMethod: 'signature', secret: SECRET, toleranceSeconds: 300 },
+					data: { authMethod: 'signature', secret: SIGNING_VALUE, toleranceSeconds: 300 },
 				},
 				{
 					id: 'dsWebhookAuth',
 					name: 'Data sync webhook secret',
 					type: 'httpHeaderAuth',
-					data: { name: 'X-Sync-Secret', value: MONITOR_SECRET },
+					data: { name: 'X-Sync-Secret', value: MONITOR_HEADER_VALUE },
 				},
 			],
 			publish: [String(workflow.id), String(monitorWorkflow.id)],
@@ -133,7 +133,7 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		await n8n.waitForWebhook('data-sync/changes');
 		await n8n.waitForWebhook('data-sync/monitor', 'GET');
 		for (const name of SYSTEMS) {
-			await systems.subscribe(name, n8n.webhookUrl('data-sync/changes'), SECRET);
+			await systems.subscribe(name, n8n.webhookUrl('data-sync/changes'), SIGNING_VALUE);
 			await systems.subscribe(name, receiver.url, 'receiver-secret');
 		}
 		// The first sync: system_a's customers arrive as one change event and reach the others,
