@@ -6,6 +6,7 @@ import { newStats } from '../../shared/transport/request';
 import { finishCheck } from '../helpers/check';
 import type { SummaryExtras } from '../helpers/items';
 import {
+	addNamedRecords,
 	BY_KEY_LIMIT,
 	currentSource,
 	readOthersOverHttp,
@@ -56,6 +57,16 @@ export const description: INodeProperties[] = [
 			{ name: 'Every Record', value: 'page', description: 'Page through the whole collection' },
 		],
 	},
+	{
+		displayName: 'Keys Field',
+		name: 'keysField',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. keys',
+		displayOptions: httpOnly,
+		description:
+			'A field of the input item listing keys to sync, as a change event names them. Keys without a record in Records Field are read from the source system by key. Leave empty to sync the records sent.',
+	},
 ];
 
 /** By key, the other systems are asked for the source's keys only: what else they hold is unknown. */
@@ -74,12 +85,17 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const started = Date.now();
 	const p = readCheckParameters(this, 'httpSystems');
 	const sourceItems = this.getInputData(0);
-	const src = sourceRecords(this, sourceItems, p.recordsField);
+	const keysField = String(this.getNodeParameter('keysField', 0, '')).trim();
+	const src = sourceRecords(this, sourceItems, p.recordsField, keysField !== '');
 	const stats = newStats();
 	const reachable = await connectedSystems(this);
 	// Every system of the sync must be one this node reaches: an unknown or malformed source name
 	// stops here, before anything is read or written.
 	const [sourceSystem] = requireSystems(this, reachable, [p.source], 'Source System');
+	if (keysField) {
+		const named = { items: sourceItems, keysField, spec: p.spec };
+		await addNamedRecords(this, sourceSystem, src, named, stats);
+	}
 	const verify = p.options.verifySource !== false;
 	const checked = verify
 		? await currentSource(this, sourceSystem, src, p.spec, stats)

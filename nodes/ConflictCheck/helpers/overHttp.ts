@@ -1,11 +1,18 @@
-import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
 
 import { DEFAULT_CONCURRENCY } from '../../shared/parameters/descriptions';
 import {
+	getPath,
 	ignoredFields,
 	indexRecords,
 	isTombstone,
 	readFingerprint,
+	recordKey,
 	recordsByKey,
 	SyncInputError,
 	type CheckSummary,
@@ -175,4 +182,68 @@ export async function readOthersOverHttp(
 		read.systems.push(result.system);
 	});
 	return read;
+}
+
+/** The keys each input item names in Keys Field, as strings; an item naming none names none. */
+function keysNamed(
+	ctx: IExecuteFunctions,
+	items: INodeExecutionData[],
+	keysField: string,
+): Array<{ key: string; item: number }> {
+	const out: Array<{ key: string; item: number }> = [];
+	items.forEach(({ json }, item) => {
+		const value = getPath(json, keysField);
+		if (value === undefined || value === null) return;
+		const list = Array.isArray(value) ? value : [value];
+		list.forEach((key, k) => {
+			if ((typeof key !== 'string' || key === '') && typeof key !== 'number') {
+				throw new NodeOperationError(
+					ctx.getNode(),
+					`Item ${item}: ${keysField}[${k}] must be a key (a string or a number), got ${JSON.stringify(key) ?? typeof key}`,
+					{ itemIndex: item, description: `Field: ${keysField}` },
+				);
+			}
+			out.push({ key: String(key), item });
+		});
+	});
+	return out;
+}
+
+/**
+ * Keys Field: a change event may name keys without their records (or with some). The records it
+ * lacks are read from the source system by key and join the source records, each paired with the
+ * item that named it; a key the source no longer holds at all stays out (nothing to propagate).
+ */
+export async function addNamedRecords(
+	ctx: IExecuteFunctions,
+	system: SystemConnection,
+	src: SourceRecords,
+	named: { items: INodeExecutionData[]; keysField: string; spec: RecordSpec },
+	stats: TransportStats,
+): Promise<void> {
+	const wanted = keysNamed(ctx, named.items, named.keysField);
+	const sent = new Set(
+		src.records.map((r) =>
+			r && typeof r === 'object' ? recordKey(r as RecordData, named.spec.keyFields) : undefined,
+		),
+	);
+	const missing = new Map<string, number>();
+	for (const { key, item } of wanted)
+		if (!sent.has(key) && !missing.has(key)) missing.set(key, item);
+	if (missing.size === 0) return;
+	const read = await readSystem(
+		ctx,
+		system,
+		[...missing.keys()],
+		stats,
+		'The source system is read for the keys the input names; check it and its credential, then run the sync again.',
+	);
+	for (const record of read) {
+		const key = recordKey(record, named.spec.keyFields);
+		if (typeof key !== 'string' || !missing.has(key)) continue;
+		const item = missing.get(key)!;
+		src.records.push(record);
+		src.origin.push(item);
+		src.labels.push(`item ${item} ${named.keysField}: ${key} read from ${system.name}`);
+	}
 }

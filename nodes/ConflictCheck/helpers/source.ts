@@ -20,6 +20,8 @@ export function sourceRecords(
 	ctx: IExecuteFunctions,
 	items: INodeExecutionData[],
 	recordsField: string,
+	/** With Keys Field set, an item may carry keys without records: no records field is none. */
+	recordsOptional = false,
 ): SourceRecords {
 	const out: SourceRecords = { records: [], origin: [], labels: [] };
 	items.forEach((item, i) => {
@@ -30,6 +32,7 @@ export function sourceRecords(
 			return;
 		}
 		const value = getPath(item.json, recordsField);
+		if (recordsOptional && (value === undefined || value === null)) return;
 		if (!Array.isArray(value)) {
 			throw new NodeOperationError(
 				ctx.getNode(),
