@@ -279,6 +279,18 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 			...tally,
 			writesWhileQuiet,
 			baseRows: baseRows.length,
+			// What one key costs in n8n's data tables (whose default limit is 200 MB in all).
+			baseBytesPerRow: Math.round(
+				baseRows.reduce(
+					(n, r) =>
+						n +
+						['key', 'fingerprint', 'values', 'synced_at', 'sync_id'].reduce(
+							(m, c) => m + String(r[c] ?? '').length,
+							0,
+						),
+					0,
+				) / Math.max(1, baseRows.length),
+			),
 			baseStale: baseStale.length,
 			baseDuplicates,
 			syncsRun,
