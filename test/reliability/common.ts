@@ -1,6 +1,7 @@
 /**
  * Shared set-up of the reliability suite (issue 6): the three demo systems as real processes, a
- * real n8n 2.41.1 with the packed package and the bundled Day 66 workflow, and the measurements
+ * real n8n 2.41.1 with the packed package and the bundled Day 66 workflow (its Data Sync Trigger
+ * checks the header secret X-Sync-Secret), and the measurements
  * every test prints: what the systems applied (their write logs), what they hold (their SQLite
  * stores, read directly so no injected fault gets in the way), and what n8n saved.
  *
@@ -26,11 +27,13 @@ export const FULL = process.env.RELIABILITY_FULL === '1';
 export const size = (regular: number, full: number): number => (FULL ? full : regular);
 
 export const SYSTEMS = ['system_a', 'system_b', 'system_c'] as const;
-/** The webhook's header value in these tests (a test value, searched for in the leak scan). */
+/** The webhook credential's secret (sent as X-Sync-Secret; searched for in the leak scan). */
 export const WEBHOOK_SECRET =
 	process.env.RELIABILITY_WEBHOOK_SECRET ?? 'reliability-webhook-header-value-5d1c07';
 
 export const describeE2e = describeWithN8n('reliability');
+
+export const TRIGGER_TYPE = 'n8n-nodes-data-sync.dataSyncTrigger';
 
 export const WORKFLOW = JSON.parse(
 	readFileSync(path.join(ROOT, 'workflows/day66-data-sync.json'), 'utf8'),
@@ -75,6 +78,8 @@ export interface Env {
 	sourcePayload(name?: string, extra?: Json, prefix?: string): Json;
 	syncLog(): Json[];
 	staticData(workflowId?: string): Json;
+	/** Executions n8n holds (a refused request starts none). */
+	executionCount(): number;
 	stop(): Promise<void>;
 }
 
@@ -107,10 +112,10 @@ export async function startEnv(options: { workflows?: Json[] } = {}): Promise<En
 			credentials: [
 				...demoCredentials(Object.values(systems.systems)),
 				{
-					id: 'dsWebhookAuth',
-					name: 'Data sync webhook secret',
-					type: 'httpHeaderAuth',
-					data: { name: 'X-Sync-Secret', value: WEBHOOK_SECRET },
+					id: 'dsWebhookTrigger',
+					name: 'Data sync webhook',
+					type: 'dataSyncWebhookApi',
+					data: { authMethod: 'headerSecret', secret: WEBHOOK_SECRET, headerName: 'X-Sync-Secret' },
 				},
 			],
 			publish: workflows.map((w) => String(w.id)),
@@ -236,6 +241,10 @@ export async function startEnv(options: { workflows?: Json[] } = {}): Promise<En
 					.get(workflowId) as { staticData: string | null } | undefined;
 				return (row?.staticData ? JSON.parse(row.staticData) : {}) as Json;
 			}),
+		executionCount: () =>
+			n8nDb((db) =>
+				Number((db.prepare('SELECT COUNT(*) AS n FROM execution_entity').get() as Json).n),
+			),
 		stop: async () => {
 			await n8n.stop();
 			await systems.stop();
@@ -243,9 +252,15 @@ export async function startEnv(options: { workflows?: Json[] } = {}): Promise<En
 	};
 }
 
+/** The workflow's Data Sync Trigger: where its requests arrive. */
+export function triggerOf(workflow: Json): Json {
+	const trigger = (workflow.nodes as Json[]).find((n) => n.type === TRIGGER_TYPE);
+	if (!trigger) throw new Error(`workflow ${String(workflow.id)} has no Data Sync Trigger`);
+	return trigger;
+}
+
 export function webhookPathOf(workflow: Json): string {
-	const hook = (workflow.nodes as Json[]).find((n) => n.type === 'n8n-nodes-base.webhook');
-	return String((hook?.parameters as Json).path);
+	return String((triggerOf(workflow).parameters as Json).path);
 }
 
 /** A stored row as the system's API shows it (what the source posts as its record). */
@@ -308,12 +323,12 @@ export function duplicates(log: WriteLogEntry[]): {
 }
 
 export interface LeakCounts {
-	/** Occurrences of any system credential's secret in n8n's database files, logs, answers. */
+	/** Occurrences of any system credential's secret in n8n's folder, its log, the answers. */
 	systemSecret: number;
-	/** The webhook secret anywhere but a saved Webhook node's request headers. */
-	webhookSecretElsewhere: number;
-	/** The webhook secret in saved executions (n8n keeps the Webhook node's request headers). */
-	webhookSecretInSavedHeaders: number;
+	/** Occurrences of the webhook credential's secret in the same places. */
+	webhookSecret: number;
+	/** Saved executions whose data holds the webhook credential's secret. */
+	webhookSecretInSavedExecutions: number;
 	executionsScanned: number;
 }
 
@@ -334,9 +349,9 @@ function filesUnder(dir: string, skip: (p: string) => boolean): string[] {
 /**
  * Item 6: every secret, searched in every place n8n keeps or shows anything: the raw bytes of
  * every file in n8n's folder (database with saved executions and node errors, the sync log data
- * table, static data, the WAL), the server log, and every answer the webhook gave. The system
- * credentials must not appear anywhere; the webhook secret only where n8n itself saves the
- * Webhook node's request headers (counted apart).
+ * table, static data, the WAL), the server log, and every answer the webhook gave; and the saved
+ * executions one by one. No secret may appear anywhere: not the system credentials', and not the
+ * webhook's (the Data Sync Trigger passes on the typed request, no header).
  */
 export function scanForLeaks(env: Env): LeakCounts {
 	const secrets = systemSecrets(env.systems);
@@ -348,11 +363,13 @@ export function scanForLeaks(env: Env): LeakCounts {
 	const blobs = files.map((f) => readFileSync(f).toString('latin1'));
 	blobs.push(env.n8n.logs(), ...env.answers);
 	let systemSecret = 0;
-	for (const text of blobs) for (const s of secrets) systemSecret += count(text, s);
+	let webhookSecret = 0;
+	for (const text of blobs) {
+		for (const s of secrets) systemSecret += count(text, s);
+		webhookSecret += count(text, WEBHOOK_SECRET);
+	}
+	webhookSecret += count(JSON.stringify(env.syncLog()), WEBHOOK_SECRET);
 
-	let webhookSecretElsewhere = 0;
-	let webhookSecretInSavedHeaders = 0;
-	let executionsScanned = 0;
 	const db = new DatabaseSync(path.join(env.n8n.userFolder, '.n8n/database.sqlite'), {
 		readOnly: true,
 	});
@@ -364,19 +381,15 @@ export function scanForLeaks(env: Env): LeakCounts {
 	} finally {
 		db.close();
 	}
-	executionsScanned = saved.length;
-	for (const data of saved) {
-		const all = count(data, WEBHOOK_SECRET);
-		// n8n saves the Webhook node's output, request headers included: "x-sync-secret":"<secret>".
-		const inHeaders = count(data, `"x-sync-secret":"${WEBHOOK_SECRET}"`);
-		// Saved executions are "flatted" JSON: a string value sits in its own slot, referenced.
-		const slots = count(data, `"${WEBHOOK_SECRET}"`);
-		webhookSecretInSavedHeaders += Math.max(inHeaders, slots);
-		webhookSecretElsewhere += all - Math.max(inHeaders, slots);
-	}
-	for (const text of [env.n8n.logs(), ...env.answers, JSON.stringify(env.syncLog())])
-		webhookSecretElsewhere += count(text, WEBHOOK_SECRET);
-	return { systemSecret, webhookSecretElsewhere, webhookSecretInSavedHeaders, executionsScanned };
+	const webhookSecretInSavedExecutions = saved.filter((data) =>
+		data.includes(WEBHOOK_SECRET),
+	).length;
+	return {
+		systemSecret,
+		webhookSecret,
+		webhookSecretInSavedExecutions,
+		executionsScanned: saved.length,
+	};
 }
 
 /** Prints one clear line (also when jest hides console output of passing tests, it stays). */
