@@ -85,10 +85,14 @@ describeEditor('the nodes in the n8n editor, in a real browser', () => {
 			credentials: [
 				...demoCredentials(Object.values(systems.systems)),
 				{
-					id: 'dsWebhookAuth',
-					name: 'Data sync webhook secret',
-					type: 'httpHeaderAuth',
-					data: { name: 'X-Sync-Secret', value: 'editor-test' },
+					id: 'dsWebhookTrigger',
+					name: 'Data sync webhook',
+					type: 'dataSyncWebhookApi',
+					data: {
+						authMethod: 'headerSecret',
+						secret: 'editor-test-webhook-secret',
+						headerName: 'X-Sync-Secret',
+					},
 				},
 			],
 		});
