@@ -3,9 +3,11 @@
  * then brings up the whole Day 66 pipeline and leaves it running:
  *   1. the three demo systems, seeded with conflicting customers (.data/systems);
  *   2. a real n8n 2.41.1 with this package installed as a community package (.data/n8n);
- *   3. the system credentials, the webhook secret and workflows/day66-data-sync.json, published
+ *   3. the system credentials, the webhook credentials (the Data Sync Trigger's, and the sync
+ *      monitor's Header Auth, one secret for both) and workflows/day66-data-sync.json, published
  *      (with the sync monitor), and the learner starter workflows/learner-conflicts.json;
- *   4. one sync through the webhook, whose report it prints, with the editor URL.
+ *   4. one sync through the webhook (header X-Sync-Secret), whose report it prints, with the
+ *      editor URL.
  * A second run stops what the first left running and starts again on the same data.
  * `npm run demo -- stop` stops everything.
  */
@@ -37,7 +39,8 @@ const URL = `http://127.0.0.1:${PORT}`;
 const WORKFLOW = path.join(ROOT, 'workflows/day66-data-sync.json');
 const MONITOR = path.join(ROOT, 'workflows/day66-sync-monitor.json');
 const LEARNER = path.join(ROOT, 'workflows/learner-conflicts.json');
-// Demo-only values, like the demo systems' own secrets in demo/systems/systems.json.
+// Demo-only values, like the demo systems' own secrets in demo/systems/systems.json. The Data
+// Sync Trigger checks the header against its credential and saves no header with an execution.
 const WEBHOOK_HEADER = 'X-Sync-Secret';
 const WEBHOOK_VALUE = process.env.DEMO_WEBHOOK_SECRET ?? 'demo-webhook-value-not-a-secret';
 const ENCRYPTION = process.env.DEMO_N8N_ENCRYPTION_KEY ?? 'n8n-nodes-data-sync-demo-key';
@@ -137,12 +140,21 @@ function credentials(): object[] {
 			auth: s.auth as AuthConfig,
 		})),
 	);
-	list.push({
-		id: 'dsWebhookAuth',
-		name: 'Data sync webhook secret',
-		type: 'httpHeaderAuth',
-		data: { name: WEBHOOK_HEADER, value: WEBHOOK_VALUE },
-	});
+	list.push(
+		{
+			id: 'dsWebhookTrigger',
+			name: 'Data sync webhook',
+			type: 'dataSyncWebhookApi',
+			data: { authMethod: 'headerSecret', secret: WEBHOOK_VALUE, headerName: WEBHOOK_HEADER },
+		},
+		// The sync monitor's GET webhook is n8n's own Webhook node, with Header Auth.
+		{
+			id: 'dsWebhookAuth',
+			name: 'Data sync webhook secret',
+			type: 'httpHeaderAuth',
+			data: { name: WEBHOOK_HEADER, value: WEBHOOK_VALUE },
+		},
+	);
 	return list;
 }
 
@@ -247,6 +259,13 @@ async function main(): Promise<void> {
 		timeout: 120000,
 	});
 	const r = response.data as Record<string, unknown>;
+	// Refused before or by the sync (400/401/403 from the trigger, 422 from Conflict Check).
+	if (response.status >= 400) {
+		console.log(`HTTP ${response.status}: ${String(r.error ?? JSON.stringify(r))}`);
+		for (const reason of (r.reasons as string[]) ?? []) console.log(`  - ${reason}`);
+		process.exitCode = 1;
+		return;
+	}
 	console.log(
 		`HTTP ${response.status}: sync ${r.sync_id} ${r.sync_type} ${r.source_system} -> ${(r.target_systems as string[])?.join(', ')}`,
 	);
