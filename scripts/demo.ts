@@ -4,7 +4,7 @@
  *   1. the three demo systems, seeded with conflicting customers (.data/systems);
  *   2. a real n8n 2.41.1 with this package installed as a community package (.data/n8n);
  *   3. the system credentials, the webhook credentials (the Data Sync Trigger's, and the sync
- *      monitor's Header Auth, one secret for both) and workflows/day66-data-sync.json, published
+ *      monitor's Header Auth with a value of its own) and workflows/day66-data-sync.json, published
  *      (with the sync monitor), and the learner starter workflows/learner-conflicts.json;
  *   4. one sync through the webhook (header X-Sync-Secret), whose report it prints, with the
  *      editor URL.
@@ -43,6 +43,9 @@ const LEARNER = path.join(ROOT, 'workflows/learner-conflicts.json');
 // Sync Trigger checks the header against its credential and saves no header with an execution.
 const WEBHOOK_HEADER = 'X-Sync-Secret';
 const WEBHOOK_VALUE = process.env.DEMO_WEBHOOK_SECRET ?? 'demo-webhook-value-not-a-secret';
+// The monitor's GET webhook is n8n's own Webhook node, which saves the request headers with each
+// execution: its value is its own, so the trigger's secret is in no saved execution.
+const MONITOR_VALUE = process.env.DEMO_MONITOR_SECRET ?? 'demo-monitor-value-not-a-secret';
 const ENCRYPTION = process.env.DEMO_N8N_ENCRYPTION_KEY ?? 'n8n-nodes-data-sync-demo-key';
 
 interface SystemConfig {
@@ -152,7 +155,7 @@ function credentials(): object[] {
 			id: 'dsWebhookAuth',
 			name: 'Data sync webhook secret',
 			type: 'httpHeaderAuth',
-			data: { name: WEBHOOK_HEADER, value: WEBHOOK_VALUE },
+			data: { name: WEBHOOK_HEADER, value: MONITOR_VALUE },
 		},
 	);
 	return list;
@@ -288,7 +291,7 @@ async function main(): Promise<void> {
 	);
 	const monitor = async () => {
 		const res = await axios.get(`${URL}/webhook/data-sync/monitor`, {
-			headers: { [WEBHOOK_HEADER]: WEBHOOK_VALUE },
+			headers: { [WEBHOOK_HEADER]: MONITOR_VALUE },
 			validateStatus: () => true,
 		});
 		const m = res.data as Record<string, Record<string, unknown>> & Record<string, unknown>;
@@ -327,7 +330,7 @@ async function main(): Promise<void> {
 		`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`,
 	);
 	console.log(
-		`monitor:  curl ${URL}/webhook/data-sync/monitor -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}'`,
+		`monitor:  curl ${URL}/webhook/data-sync/monitor -H '${WEBHOOK_HEADER}: ${MONITOR_VALUE}'`,
 	);
 	console.log(
 		`report:   ${path.relative(ROOT, path.join(RUN, 'last-report.json'))}; logs in ${path.relative(ROOT, RUN)}/`,
