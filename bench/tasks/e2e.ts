@@ -267,10 +267,10 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 			credentials: [
 				...systemCredentials(started.systems),
 				{
-					id: 'dsWebhookAuth',
-					name: 'Data sync webhook secret',
-					type: 'httpHeaderAuth',
-					data: { name: 'X-Sync-Secret', value: SECRET },
+					id: 'dsWebhookTrigger',
+					name: 'Data sync webhook',
+					type: 'dataSyncWebhookApi',
+					data: { authMethod: 'headerSecret', secret: SECRET, headerName: 'X-Sync-Secret' },
 				},
 			],
 			publish: [String(workflow.id)],
