@@ -7,7 +7,9 @@
  *      monitor's Header Auth with a value of its own) and workflows/day66-data-sync.json, published
  *      (with the sync monitor), and the learner starter workflows/learner-conflicts.json;
  *   4. one sync through the webhook (header X-Sync-Secret), whose report it prints, with the
- *      editor URL.
+ *      editor URL;
+ *   5. workflows/day66-realtime-sync.json published, the three systems subscribed to its change
+ *      trigger, and a person's edit on system_c shown reaching system_a and system_b.
  * A second run stops what the first left running and starts again on the same data.
  * `npm run demo -- stop` stops everything.
  */
@@ -39,6 +41,7 @@ const URL = `http://127.0.0.1:${PORT}`;
 const WORKFLOW = path.join(ROOT, 'workflows/day66-data-sync.json');
 const MONITOR = path.join(ROOT, 'workflows/day66-sync-monitor.json');
 const LEARNER = path.join(ROOT, 'workflows/learner-conflicts.json');
+const REALTIME = path.join(ROOT, 'workflows/day66-realtime-sync.json');
 // Demo-only values, like the demo systems' own secrets in demo/systems/systems.json. The Data
 // Sync Trigger checks the header against its credential and saves no header with an execution.
 const WEBHOOK_HEADER = 'X-Sync-Secret';
@@ -46,6 +49,9 @@ const WEBHOOK_VALUE = process.env.DEMO_WEBHOOK_SECRET ?? 'demo-webhook-value-not
 // The monitor's GET webhook is n8n's own Webhook node, which saves the request headers with each
 // execution: its value is its own, so the trigger's secret is in no saved execution.
 const MONITOR_VALUE = process.env.DEMO_MONITOR_SECRET ?? 'demo-monitor-value-not-a-secret';
+// The systems sign their change events with this value (HMAC-SHA256 of timestamp and body).
+const EVENTS_SIGNING_VALUE =
+	process.env.DEMO_EVENTS_SIGNING ?? 'demo-change-events-value-not-a-secret';
 const ENCRYPTION = process.env.DEMO_N8N_ENCRYPTION_KEY ?? 'n8n-nodes-data-sync-demo-key';
 
 interface SystemConfig {
@@ -150,6 +156,12 @@ function credentials(): object[] {
 			type: 'dataSyncWebhookApi',
 			data: { authMethod: 'headerSecret', secret: WEBHOOK_VALUE, headerName: WEBHOOK_HEADER },
 		},
+		{
+			id: 'dsChangeEvents',
+			name: 'Data sync change events',
+			type: 'dataSyncWebhookApi',
+			data: { authMethod: 'signature', secret: EVENTS_SIGNING_VALUE, toleranceSeconds: 300 },
+		},
 		// The sync monitor's GET webhook is n8n's own Webhook node, with Header Auth.
 		{
 			id: 'dsWebhookAuth',
@@ -232,7 +244,9 @@ async function main(): Promise<void> {
 	n8nCli(['import:workflow', `--input=${MONITOR}`]);
 	n8nCli(['import:workflow', `--input=${LEARNER}`]);
 	n8nCli(['publish:workflow', '--id=day66DataSync01']);
+	n8nCli(['import:workflow', `--input=${REALTIME}`]);
 	n8nCli(['publish:workflow', '--id=day66SyncMonitor01']);
+	n8nCli(['publish:workflow', '--id=day66RealtimeSync01']);
 	startDetached('n8n', process.execPath, [N8N_BIN, 'start'], demoEnv());
 	await waitFor('n8n', async () => (await status(`${URL}/healthz/readiness`)) === 200, 120000);
 	// Published workflows are activated just after readiness: wait until the webhook answers.
@@ -321,10 +335,15 @@ async function main(): Promise<void> {
 		await monitor();
 	}
 
+	await realTime();
+
 	step(`Running (${Math.round((Date.now() - started) / 1000)} s)`);
 	console.log(`editor:   ${URL}/workflow/day66DataSync01  (first visit: create the owner account)`);
 	console.log(
 		`learner:  ${URL}/workflow/learnerConflicts01  (Execute workflow, then open Conflict Resolve)`,
+	);
+	console.log(
+		`realtime: ${URL}/workflow/day66RealtimeSync01  (edit a record on any system: it reaches the others)`,
 	);
 	console.log(
 		`webhook:  curl -X POST ${URL}/webhook/data-sync -H '${WEBHOOK_HEADER}: ${WEBHOOK_VALUE}' -H 'Content-Type: application/json' -d @payload.json`,
@@ -337,6 +356,71 @@ async function main(): Promise<void> {
 	);
 	console.log('stop:     npm run demo -- stop');
 	if (!['passed', 'nothing_to_sync'].includes(String(r.validation_status))) process.exitCode = 1;
+}
+
+/** Request headers that authenticate as a demo system's own users. */
+function systemHeaders(s: SystemConfig): Record<string, string> {
+	const a = s.auth;
+	if (a.type === 'apiKey') return { [a.header ?? 'X-API-Key']: a.value! };
+	if (a.type === 'bearer') return { Authorization: `Bearer ${a.token!}` };
+	if (a.type === 'basic')
+		return {
+			Authorization: `Basic ${Buffer.from(`${a.username!}:${a.password!}`).toString('base64')}`,
+		};
+	return {};
+}
+
+/**
+ * Real-time: each system posts its changes, signed, to the real-time workflow's trigger (one
+ * subscription each), then a person's edit on system_c reaches the others.
+ */
+async function realTime(): Promise<void> {
+	step('Real-time: the three systems post their changes to the real-time workflow');
+	const hook = `${URL}/webhook/data-sync/changes`;
+	await waitFor(
+		'the change-event webhook',
+		async () => (await status(hook, 'POST')) !== 404,
+		60000,
+	);
+	for (const s of systems) {
+		const base = `http://127.0.0.1:${s.port}`;
+		// A fresh subscription each run: an earlier run's left while n8n was down would first
+		// retry its backlog (with backoff) before the edit below.
+		const subs = (await axios.get(`${base}/_admin/subscriptions`)).data as {
+			subscriptions?: Array<{ id: string; url: string }>;
+		};
+		for (const sub of subs.subscriptions ?? [])
+			if (sub.url === hook) await axios.delete(`${base}/_admin/subscriptions/${sub.id}`);
+		await axios.post(`${base}/_admin/subscriptions`, { url: hook, secret: EVENTS_SIGNING_VALUE });
+		console.log(`${s.name} -> ${hook}`);
+	}
+	const [a, b, c] = systems;
+	const urlOf = (s: SystemConfig, p: string) => `http://127.0.0.1:${s.port}${p}`;
+	const list = (await axios.get(urlOf(c, '/records?limit=1'), { headers: systemHeaders(c) })).data
+		.data as Array<Record<string, unknown>>;
+	const { updated_at: _u, version, ...record } = list[0];
+	const tier = `edited-on-${c.name}-${Date.now() % 100000}`;
+	const key = String(record.id);
+	step(`A person edits ${key} on ${c.name}: tier -> ${tier}`);
+	const editedAt = Date.now();
+	await axios.put(
+		urlOf(c, `/records/${encodeURIComponent(key)}`),
+		{ ...record, tier },
+		{ headers: { ...systemHeaders(c), 'If-Match': `"${String(version)}"` } },
+	);
+	for (const s of [a, b]) {
+		await waitFor(
+			`${key} on ${s.name}`,
+			async () =>
+				(
+					await axios.get(urlOf(s, `/records/${encodeURIComponent(key)}`), {
+						headers: systemHeaders(s),
+					})
+				).data.tier === tier,
+			20000,
+		);
+		console.log(`${s.name} holds tier ${tier} after ${Date.now() - editedAt} ms`);
+	}
 }
 
 main().catch((error: Error) => {
