@@ -16,7 +16,12 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
-import { loadSystemsConfig, startSystems, type StartedSystems } from '../systems/helpers';
+import {
+	loadSystemsConfig,
+	startSystems,
+	systemApi,
+	type StartedSystems,
+} from '../systems/helpers';
 import { describeWithN8n } from './describe';
 import { packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
@@ -269,18 +274,8 @@ describeE2e('the database sync workflow in a real n8n (PostgreSQL, MariaDB, syst
 		return auth;
 	})();
 
-	async function demo(method: string, p: string, body?: unknown): Promise<Json> {
-		const s = systems.systems.system_a;
-		const res = await fetch(`${s.url}${p}`, {
-			method,
-			headers: {
-				...s.headers,
-				...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-			},
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
-		return (await res.json()) as Json;
-	}
+	const demo = async (method: string, p: string, body?: unknown) =>
+		(await systemApi(systems.systems.system_a, method, p, body)) as Json;
 	const demoRecords = async () => ((await demo('GET', '/records?limit=1000')).data as Json[]) ?? [];
 	const appliedWrites = async () => (await systems.stats('system_a')).applied_writes;
 

@@ -19,13 +19,13 @@ import {
 	startSystems,
 	type RunningSystem,
 	type StartedSystems,
+	systemApi,
 } from '../systems/helpers';
 import { describeWithN8n } from './describe';
 import { packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
 const WEBHOOK_SECRET = process.env.E2E_WEBHOOK_SECRET ?? 'e2e-webhook-header-value';
-// eslint-disable-next-line @n8n/community-nodes/no-hardcoded-secrets -- throwaway secrets of a temp n8n
-const SIGNING_SECRET = 'e2e-day66-signing-secret-0b5e';
+const SIGNING_VALUE = 'e2e-day66-signing-secret-0b5e';
 /** The sync monitor's own header secret (n8n's Webhook node with Header Auth). */
 const MONITOR_SECRET = process.env.E2E_MONITOR_SECRET ?? 'e2e-monitor-header-value';
 const describeE2e = describeWithN8n('day66 e2e');
@@ -58,18 +58,8 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 	let systems: StartedSystems;
 	let n8n: RunningN8n;
 
-	async function api(name: string, method: string, p: string, body?: unknown): Promise<Json> {
-		const s = systems.systems[name];
-		const res = await fetch(`${s.url}${p}`, {
-			method,
-			headers: {
-				...s.headers,
-				...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-			},
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
-		return (await res.json()) as Json;
-	}
+	const api = async (name: string, method: string, p: string, body?: unknown) =>
+		(await systemApi(systems.systems[name], method, p, body)) as Json;
 	const records = async (name: string) =>
 		((await api(name, 'GET', '/records?limit=1000')).data as Json[]) ?? [];
 	async function comparable(name: string): Promise<Record<string, Json>> {
@@ -115,25 +105,9 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 		sync_data: await records('system_a'),
 		...extra,
 	});
-	function n8nDb<T>(read: (db: DatabaseSync) => T): T {
-		const db = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), {
-			readOnly: true,
-		});
-		try {
-			return read(db);
-		} finally {
-			db.close();
-		}
-	}
+	const n8nDb = <T>(read: (db: DatabaseSync) => T): T => n8n.db(read);
 	/** Rows of the sync log: n8n's own data table, read from n8n's database. */
-	const syncLog = (): Json[] =>
-		n8nDb((db) => {
-			const table = db.prepare("SELECT id FROM data_table WHERE name = 'sync_log'").get() as
-				| { id: string }
-				| undefined;
-			if (!table) return [];
-			return db.prepare(`SELECT * FROM data_table_user_${table.id} ORDER BY id`).all() as Json[];
-		});
+	const syncLog = (): Json[] => n8n.dataTableRows('sync_log') as Json[];
 	/** Executions n8n holds; `finished`: only those that ended (and saved their static data). */
 	const executions = (finished = false): number =>
 		n8nDb((db) =>
@@ -176,7 +150,7 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 					id: 'dsWebhookSigned',
 					name: 'Signed webhook',
 					type: 'dataSyncWebhookApi',
-					data: { authMethod: 'signature', secret: SIGNING_SECRET, toleranceSeconds: 300 },
+					data: { authMethod: 'signature', secret: SIGNING_VALUE, toleranceSeconds: 300 },
 				},
 				{
 					id: 'dsWebhookAuth',
@@ -199,7 +173,7 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 		await systems?.stop();
 		for (const secret of [
 			WEBHOOK_SECRET,
-			SIGNING_SECRET,
+			SIGNING_VALUE,
 			MONITOR_SECRET,
 			'demo-key-a-not-a-secret-7f3c',
 			'demo-token-b-not-a-secret-91d2',
@@ -501,7 +475,7 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 				const lines = run(secret).trimEnd().split('\n');
 				return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) as Json };
 			};
-			const signed = answer(SIGNING_SECRET);
+			const signed = answer(SIGNING_VALUE);
 			expect(signed.status).toBe(200);
 			expect(signed.body).toMatchObject({ validation_status: 'passed', records_written: 2 });
 			for (const name of ['system_b', 'system_c'])
@@ -514,7 +488,7 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 			// Sent with the header secret instead: this webhook wants a signature.
 			const res = await fetch(n8n.webhookUrl('data-sync-signed'), {
 				method: 'POST',
-				headers: { 'Content-Type': 'application/json', 'X-Sync-Secret': SIGNING_SECRET },
+				headers: { 'Content-Type': 'application/json', 'X-Sync-Secret': SIGNING_VALUE },
 				body: JSON.stringify({ sync_data: [c7] }),
 			});
 			expect(res.status).toBe(401);
@@ -546,7 +520,7 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 			rows.filter((data) => data.includes(secret)).length;
 		// The webhook credential's secrets: in no saved execution at all.
 		expect(holding(all, WEBHOOK_SECRET)).toBe(0);
-		expect(holding(all, SIGNING_SECRET)).toBe(0);
+		expect(holding(all, SIGNING_VALUE)).toBe(0);
 		for (const secret of systemSecrets) expect(holding(all, secret)).toBe(0);
 		// What a Day 66 execution saves of the request: the trigger's typed item, no header.
 		const text = day66.join('\n');
@@ -557,7 +531,7 @@ describeE2e('the Day 66 workflow in a real n8n', () => {
 		// keeps the request headers: its GETs save its secret. Pinned, so a change is noticed.
 		expect(holding(all, MONITOR_SECRET)).toBeGreaterThan(0);
 		const logs = [JSON.stringify(syncLog()), n8n.logs()].join('\n');
-		for (const secret of [WEBHOOK_SECRET, SIGNING_SECRET, MONITOR_SECRET, ...systemSecrets])
+		for (const secret of [WEBHOOK_SECRET, SIGNING_VALUE, MONITOR_SECRET, ...systemSecrets])
 			expect(logs).not.toContain(secret);
 	}, 60_000);
 });

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 
 import { n8nEnv } from '../../scripts/n8n/env.ts';
 
@@ -243,6 +244,10 @@ export interface RunningN8n {
 	/** Milliseconds per setup step: package install, each CLI import/publish, startup. */
 	timings: Record<string, number>;
 	webhookUrl(webhookPath: string): string;
+	/** Reads this server's own database (SQLite), read-only, while it runs. */
+	db<T>(read: (db: DatabaseSync) => T): T;
+	/** The rows of one of n8n's data tables, by table name, in insertion order ([] before it exists). */
+	dataTableRows(name: string): Array<Record<string, unknown>>;
 	/**
 	 * The node types this server loaded: the nodes.json n8n generates at startup for its editor
 	 * (`<userFolder>/.cache/n8n/public/types/nodes.json`). n8n 2.x serves it at
@@ -378,6 +383,16 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 		const startupMs = Date.now() - started;
 		timings.startup = startupMs;
 
+		const readDb = <T>(read: (db: DatabaseSync) => T): T => {
+			const db = new DatabaseSync(path.join(userFolder, '.n8n/database.sqlite'), {
+				readOnly: true,
+			});
+			try {
+				return read(db);
+			} finally {
+				db.close();
+			}
+		};
 		return {
 			url,
 			port,
@@ -385,6 +400,17 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 			startupMs,
 			timings,
 			webhookUrl: (webhookPath) => `${url}/webhook/${webhookPath.replace(/^\/+/, '')}`,
+			db: readDb,
+			dataTableRows: (name) =>
+				readDb((db) => {
+					const table = db.prepare('SELECT id FROM data_table WHERE name = ?').get(name) as
+						| { id: string }
+						| undefined;
+					if (!table) return [];
+					return db.prepare(`SELECT * FROM data_table_user_${table.id} ORDER BY id`).all() as Array<
+						Record<string, unknown>
+					>;
+				}),
 			waitForWebhook: async (webhookPath, method = 'POST', timeoutMs = 60_000) => {
 				const target = `${url}/webhook/${webhookPath.replace(/^\/+/, '')}`;
 				const deadline = Date.now() + timeoutMs;

@@ -8,10 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 
 import { demoCredentials } from '../../demo/systems/credentials.ts';
-import { customer, startSystems, type StartedSystems } from '../systems/helpers';
+import { customer, startSystems, systemApi, type StartedSystems } from '../systems/helpers';
 import { describeWithN8n } from './describe';
 import { packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
 
@@ -29,18 +28,8 @@ describeE2e('real-time sync: an edit on any system reaches the other two', () =>
 	let systems: StartedSystems;
 	let n8n: RunningN8n;
 
-	async function api(name: string, method: string, p: string, body?: unknown): Promise<Json> {
-		const s = systems.systems[name];
-		const res = await fetch(`${s.url}${p}`, {
-			method,
-			headers: {
-				...s.headers,
-				...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-			},
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
-		return (await res.json()) as Json;
-	}
+	const api = async (name: string, method: string, p: string, body?: unknown) =>
+		(await systemApi(systems.systems[name], method, p, body)) as Json;
 	/** A record as a person edits it: read it, change fields, PUT it back with its version. */
 	async function edit(name: string, id: string, fields: Json): Promise<void> {
 		const current = await api(name, 'GET', `/records/${id}`);
@@ -64,33 +53,14 @@ describeE2e('real-time sync: an edit on any system reaches the other two', () =>
 		return last;
 	}
 
-	/** Rows of one of n8n's data tables, read from n8n's database. */
-	function table(name: string): Json[] {
-		const db = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), {
-			readOnly: true,
-		});
-		try {
-			const row = db.prepare('SELECT id FROM data_table WHERE name = ?').get(name) as
-				| { id: string }
-				| undefined;
-			if (!row) return [];
-			return db.prepare(`SELECT * FROM data_table_user_${row.id} ORDER BY id`).all() as Json[];
-		} finally {
-			db.close();
-		}
-	}
-	function executions(): Array<{ status: string }> {
-		const db = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), {
-			readOnly: true,
-		});
-		try {
-			return db
-				.prepare('SELECT status FROM execution_entity WHERE workflowId = ?')
-				.all(String(workflow.id)) as Array<{ status: string }>;
-		} finally {
-			db.close();
-		}
-	}
+	const table = (name: string) => n8n.dataTableRows(name) as Json[];
+	const executions = () =>
+		n8n.db(
+			(db) =>
+				db
+					.prepare('SELECT status FROM execution_entity WHERE workflowId = ?')
+					.all(String(workflow.id)) as Array<{ status: string }>,
+		);
 
 	beforeAll(async () => {
 		systems = await startSystems();

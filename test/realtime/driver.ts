@@ -3,6 +3,7 @@
  * change, write back with If-Match; a refused write is read again and re-applied), at a steady
  * rate, and keeps a journal of every edit so the suite can account for each one afterwards.
  */
+import { mulberry32 } from '../../demo/systems/prng.ts';
 import type { ReceivedEvent, StartedSystems } from '../systems/helpers';
 
 type Json = Record<string, unknown>;
@@ -35,18 +36,6 @@ export interface DriverPlan {
 	seed: number;
 }
 
-/** A small deterministic PRNG (mulberry32): the same plan gives the same edits. */
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 export class Driver {
 	readonly journal: Edit[] = [];
 	private n = 0;
@@ -58,7 +47,7 @@ export class Driver {
 		private readonly systems: StartedSystems,
 		private readonly plan: DriverPlan,
 	) {
-		this.random = prng(plan.seed);
+		this.random = mulberry32(plan.seed);
 		this.live = new Set(plan.keys);
 	}
 

@@ -14,7 +14,6 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 
 import { demoCredentials } from '../../demo/systems/credentials.ts';
 import { describeWithN8n } from '../e2e/describe';
@@ -51,27 +50,9 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 	let receiver: EventReceiver;
 	let n8n: RunningN8n;
 
-	function db<T>(read: (d: DatabaseSync) => T): T {
-		const d = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), {
-			readOnly: true,
-		});
-		try {
-			return read(d);
-		} finally {
-			d.close();
-		}
-	}
-	const table = (name: string): Json[] =>
-		db((d) => {
-			const row = d.prepare('SELECT id FROM data_table WHERE name = ?').get(name) as
-				| { id: string }
-				| undefined;
-			return row
-				? (d.prepare(`SELECT * FROM data_table_user_${row.id} ORDER BY id`).all() as Json[])
-				: [];
-		});
+	const table = (name: string) => n8n.dataTableRows(name) as Json[];
 	const executions = () =>
-		db(
+		n8n.db(
 			(d) =>
 				d
 					.prepare('SELECT status FROM execution_entity WHERE workflowId = ?')

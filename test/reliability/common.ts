@@ -182,16 +182,7 @@ export async function startEnv(options: { workflows?: Json[] } = {}): Promise<En
 		}
 	};
 
-	const n8nDb = <T>(read: (db: DatabaseSync) => T): T => {
-		const db = new DatabaseSync(path.join(n8n.userFolder, '.n8n/database.sqlite'), {
-			readOnly: true,
-		});
-		try {
-			return read(db);
-		} finally {
-			db.close();
-		}
-	};
+	const n8nDb = <T>(read: (db: DatabaseSync) => T): T => n8n.db(read);
 
 	return {
 		systems,
@@ -226,14 +217,7 @@ export async function startEnv(options: { workflows?: Json[] } = {}): Promise<En
 				.map((r) => asRecord(r)),
 			...extra,
 		}),
-		syncLog: () =>
-			n8nDb((db) => {
-				const table = db.prepare("SELECT id FROM data_table WHERE name = 'sync_log'").get() as
-					| { id: string }
-					| undefined;
-				if (!table) return [];
-				return db.prepare(`SELECT * FROM data_table_user_${table.id} ORDER BY id`).all() as Json[];
-			}),
+		syncLog: () => n8n.dataTableRows('sync_log') as Json[],
 		staticData: (workflowId = String(WORKFLOW.id)) =>
 			n8nDb((db) => {
 				const row = db

@@ -18,7 +18,7 @@ import {
 	RESOLVE_TYPE,
 } from '../nodes/sync-workflow';
 import { credentialData } from '../../demo/systems/credentials.ts';
-import type { RunningSystem, StartedSystems } from '../systems/helpers';
+import { systemApi, type RunningSystem, type StartedSystems } from '../systems/helpers';
 
 export const SYNC_TYPE = 'n8n-nodes-data-sync.multiTargetSync';
 export const VALIDATE_TYPE = 'n8n-nodes-data-sync.syncValidate';
@@ -181,24 +181,8 @@ export async function run(
 
 export const report = (result: RunResult) => json(result.output('Sync Validate', 0))[0];
 
-/** GETs through the system's own API with its own auth (what a person would see). */
-export async function api(
-	system: RunningSystem,
-	method: string,
-	path: string,
-	body?: unknown,
-): Promise<IDataObject> {
-	const res = await fetch(`${system.url}${path}`, {
-		method,
-		headers: {
-			...system.headers,
-			...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-		},
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-	const text = await res.text();
-	return (text ? JSON.parse(text) : {}) as IDataObject;
-}
+/** Through the system's own API with its own auth (what a person would see). */
+export const api = systemApi;
 
 export async function allRecords(system: RunningSystem): Promise<IDataObject[]> {
 	return (await api(system, 'GET', '/records?limit=1000')).data as IDataObject[];

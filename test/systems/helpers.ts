@@ -93,6 +93,25 @@ export const customer = <T extends object = Record<string, never>>(id: string, f
 	...fields,
 });
 
+/** A request through a running system's own API with its own auth, as a client or person sends it. */
+export async function systemApi(
+	system: RunningSystem,
+	method: string,
+	path: string,
+	body?: unknown,
+): Promise<Record<string, unknown>> {
+	const res = await fetch(`${system.url}${path}`, {
+		method,
+		headers: {
+			...system.headers,
+			...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+		},
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+}
+
 export function authHeaders(auth: AuthConfig): Record<string, string> {
 	switch (auth.type) {
 		case 'apiKey':
