@@ -65,6 +65,24 @@ export function secretsOf(started: StartedSystems): string[] {
 	});
 }
 
+/**
+ * For a test file against the demo systems: `keep(value)` holds each node output, error or report
+ * the file checks, and after the file no secret of the systems may appear in any of them.
+ */
+export function keptOutputs(systems: () => StartedSystems | undefined): <T>(value: T) => T {
+	const outputs: unknown[] = [];
+	afterAll(() => {
+		const started = systems();
+		if (!started) return;
+		const text = JSON.stringify(outputs);
+		for (const secret of secretsOf(started)) expect(text).not.toContain(secret);
+	});
+	return (value) => {
+		outputs.push(value);
+		return value;
+	};
+}
+
 const nodeCredentials = Object.fromEntries(
 	SLOTS.map((type, i) => [type, { id: String(i + 1), name: SYSTEM_NAMES[i] }]),
 );
