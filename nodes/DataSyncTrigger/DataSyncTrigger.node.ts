@@ -26,8 +26,10 @@ const webhooks: IWebhookDescription[] = [
 		path: '={{$parameter["path"]}}',
 		responseMode: '={{$parameter["responseMode"]}}',
 		responseCode: '={{$parameter["responseMode"] === "onReceived" ? 202 : 200}}',
-		// Immediately: the answer webhook() gives (status and sync id); else the last node's item.
-		responseData: '={{$parameter["responseMode"] === "onReceived" ? "" : "firstEntryJson"}}',
+		// Immediately: the answer webhook() gives (status and sync id). Else the last node's items
+		// as an array: a sync with nothing to log still answers 200 ([]), where n8n's first-item
+		// answer would be a 500 ("No item to return was found") and the sender would retry.
+		responseData: '={{$parameter["responseMode"] === "onReceived" ? "" : "allEntries"}}',
 	},
 ];
 

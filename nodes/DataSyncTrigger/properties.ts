@@ -33,7 +33,8 @@ export const properties: INodeProperties[] = [
 			{
 				name: 'When Last Node Finishes',
 				value: 'lastNode',
-				description: 'Answer with the first item of the last node that runs',
+				description:
+					'Answer when the workflow has run, with the items of the last node that runs (a JSON array)',
 			},
 			{
 				name: "Using 'Respond to Webhook' Node",

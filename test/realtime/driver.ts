@@ -210,6 +210,7 @@ export function latencies(journal: Edit[], events: ReceivedEvent[]): number[] {
 	const out: number[] = [];
 	for (const e of journal) {
 		if (e.kind !== 'field') continue;
+		const editedAt = Date.parse(e.updatedAt!);
 		let last = 0;
 		let everywhere = true;
 		for (const system of SYSTEMS) {
@@ -217,14 +218,16 @@ export function latencies(journal: Edit[], events: ReceivedEvent[]): number[] {
 			const hit = seen
 				.get(system)
 				?.get(e.key)
-				?.find((c) => c.record[e.field!] === e.value);
+				// An event carries each key's record as it is when the event is sent, so an earlier
+				// write of the key can show the value: only a write after the edit carried it.
+				?.find((c) => c.at >= editedAt && c.record[e.field!] === e.value);
 			if (!hit) {
 				everywhere = false;
 				break;
 			}
 			last = Math.max(last, hit.at);
 		}
-		if (everywhere) out.push(Math.max(0, last - Date.parse(e.updatedAt!)));
+		if (everywhere) out.push(last - editedAt);
 	}
 	return out.sort((a, b) => a - b);
 }

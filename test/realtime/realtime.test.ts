@@ -29,6 +29,23 @@ import { Driver, latencies, percentile, SYSTEMS, type Edit } from './driver';
 
 type Json = Record<string, unknown>;
 
+/** n8n's saved run data is flatted: every object and string is an index into one array. */
+function unflatten(text: string): unknown {
+	const values = JSON.parse(text) as unknown[];
+	const done = new Map<number, unknown>();
+	const at = (i: number): unknown => {
+		const value = values[i];
+		if (typeof value !== 'object' || value === null) return value;
+		if (done.has(i)) return done.get(i);
+		const out: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {};
+		done.set(i, out);
+		for (const [k, v] of Object.entries(value))
+			(out as Record<string, unknown>)[k] = typeof v === 'string' ? at(Number(v)) : v;
+		return out;
+	};
+	return at(0);
+}
+
 const FULL = process.env.REALTIME_FULL === '1';
 const RATE = FULL ? 20 : 5;
 const SECONDS = FULL ? 60 : 10;
@@ -79,6 +96,50 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		});
 		return (await res.json()) as Json;
 	}
+	/**
+	 * Where an execution's time goes: per node, the mean of its run time over the suite's
+	 * executions (n8n saves each node's executionTime in the run data, flatted), and the
+	 * executions' own durations.
+	 */
+	function profile(sinceId: number) {
+		const rows = n8n.db(
+			(d) =>
+				d
+					.prepare(
+						`SELECT e.startedAt AS startedAt, e.stoppedAt AS stoppedAt, d.data AS data
+						 FROM execution_entity e JOIN execution_data d ON d.executionId = e.id
+						 WHERE e.workflowId = ? AND e.id > ?`,
+					)
+					.all(String(workflow.id), sinceId) as Array<Record<string, string>>,
+		);
+		const perNode = new Map<string, number[]>();
+		const durations: number[] = [];
+		for (const row of rows) {
+			durations.push(Date.parse(row.stoppedAt) - Date.parse(row.startedAt));
+			const data = unflatten(row.data) as {
+				resultData?: { runData?: Record<string, Array<{ executionTime?: number }>> };
+			};
+			for (const [node, runs] of Object.entries(data.resultData?.runData ?? {})) {
+				const list = perNode.get(node) ?? [];
+				for (const run of runs) list.push(run.executionTime ?? 0);
+				perNode.set(node, list);
+			}
+		}
+		durations.sort((a, b) => a - b);
+		const mean = (l: number[]) => Math.round(l.reduce((a, b) => a + b, 0) / Math.max(1, l.length));
+		return {
+			executionMs: { p50: percentile(durations, 50), p95: percentile(durations, 95) },
+			meanMsPerNode: Object.fromEntries(
+				[...perNode].sort(([, a], [, b]) => mean(b) - mean(a)).map(([n, l]) => [n, mean(l)]),
+			),
+		};
+	}
+	const lastExecutionId = () =>
+		n8n.db(
+			(d) =>
+				(d.prepare('SELECT MAX(id) AS id FROM execution_entity').get() as { id: number | null })
+					.id ?? 0,
+		);
 	async function waitUntil(done: () => Promise<boolean>, ms: number): Promise<boolean> {
 		const deadline = Date.now() + ms;
 		while (Date.now() < deadline) {
@@ -201,6 +262,7 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 	it(`${RATE} edits/s for ${SECONDS} s: converges, loses no edit, never loops`, async () => {
 		const writesBefore = await appliedWrites();
 		const executionsBefore = executions().length;
+		const firstExecution = lastExecutionId();
 		const driver = new Driver(systems, {
 			editsPerSecond: RATE,
 			seconds: SECONDS,
@@ -244,6 +306,16 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		const delivered = (
 			await Promise.all(SYSTEMS.map(async (n) => (await systems.stats(n)).deliveries.delivered))
 		).reduce((a, b) => a + b, 0);
+		// Deliveries to n8n that failed (and were retried after a backoff), with the last error.
+		const toN8n = (
+			await Promise.all(
+				SYSTEMS.map(async (n) => {
+					const res = await fetch(`${systems.systems[n].url}/_admin/subscriptions`);
+					const { subscriptions } = (await res.json()) as { subscriptions: Json[] };
+					return subscriptions.filter((sub) => sub.url === n8n.webhookUrl('data-sync/changes'));
+				}),
+			)
+		).flat();
 		const syncsRun = executions().length - executionsBefore;
 		const eventsToN8n = delivered - receiver.accepted.length;
 		const log = table('sync_log');
@@ -284,6 +356,9 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 			writesPerEdit: +(syncWrites / driver.journal.length).toFixed(2),
 			appliedWrites: (await appliedWrites()) - writesBefore,
 			retries,
+			deliveriesFailed: toN8n.reduce((n, sub) => n + Number(sub.failed), 0),
+			deliveryErrors: [...new Set(toN8n.map((sub) => sub.last_error).filter(Boolean))],
+			...profile(firstExecution),
 			latencyMs: {
 				measured: lat.length,
 				p50: percentile(lat, 50),

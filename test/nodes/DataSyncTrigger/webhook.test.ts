@@ -264,7 +264,7 @@ describe('the webhook n8n registers', () => {
 				path: '={{$parameter["path"]}}',
 				responseMode: '={{$parameter["responseMode"]}}',
 				responseCode: '={{$parameter["responseMode"] === "onReceived" ? 202 : 200}}',
-				responseData: '={{$parameter["responseMode"] === "onReceived" ? "" : "firstEntryJson"}}',
+				responseData: '={{$parameter["responseMode"] === "onReceived" ? "" : "allEntries"}}',
 			},
 		]);
 		expect(description.credentials).toEqual([
