@@ -114,6 +114,11 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		);
 		const perNode = new Map<string, number[]>();
 		const durations: number[] = [];
+		const spans = rows.map((r) => [Date.parse(r.startedAt), Date.parse(r.stoppedAt)]);
+		// Executions that ran while another one did: the base's writes had to hold under these.
+		const overlapping = spans.filter(([a, b], i) =>
+			spans.some(([c, d], j) => j !== i && c < b && a < d),
+		).length;
 		for (const row of rows) {
 			durations.push(Date.parse(row.stoppedAt) - Date.parse(row.startedAt));
 			const data = unflatten(row.data) as {
@@ -128,6 +133,7 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		durations.sort((a, b) => a - b);
 		const mean = (l: number[]) => Math.round(l.reduce((a, b) => a + b, 0) / Math.max(1, l.length));
 		return {
+			overlappingExecutions: overlapping,
 			executionMs: { p50: percentile(durations, 50), p95: percentile(durations, 95) },
 			meanMsPerNode: Object.fromEntries(
 				[...perNode].sort(([, a], [, b]) => mean(b) - mean(a)).map(([n, l]) => [n, mean(l)]),
@@ -376,6 +382,8 @@ describeSuite('real-time sync under a steady stream of edits on all three system
 		expect(lost).toEqual([]);
 		expect(writesWhileQuiet).toBe(0);
 		expect(baseStale.map(([key]) => key)).toEqual([]);
+		// ... under executions that overlapped (each system has one event in flight at a time).
+		expect(figures.overlappingExecutions).toBeGreaterThan(0);
 		// Each edit reaches the two other systems; a merge also writes back to the editing systems,
 		// and two syncs of one record at once may both write it: bounded by 4 writes per edit.
 		expect(figures.writesPerEdit).toBeLessThanOrEqual(4);
