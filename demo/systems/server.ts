@@ -302,6 +302,30 @@ function parseBool(value: string | null, name: string, dflt: boolean): boolean {
 	throw new HttpError(400, `${name} must be true or false`);
 }
 
+/** A range whose `from` sorts before its `to` (keys sort by their UTF-8 bytes, as SQLite compares them). */
+function orderedRange(range: KeyRange, where: string): KeyRange {
+	if (
+		range.from !== null &&
+		range.to !== null &&
+		Buffer.compare(Buffer.from(range.from), Buffer.from(range.to)) >= 0
+	) {
+		throw new HttpError(400, `${where}from must sort before to`);
+	}
+	return range;
+}
+
+/** GET /records' `from` and `to` query parameters: a key each, empty or absent = open end. */
+function queryRange(q: URLSearchParams): KeyRange {
+	const bound = (name: string): string | null => {
+		const raw = q.get(name);
+		if (raw === null || raw === '') return null;
+		const id = normalizeId(raw);
+		if (id === undefined) throw new HttpError(400, `${name} must be a key of up to 512 characters`);
+		return id;
+	};
+	return orderedRange({ from: bound('from'), to: bound('to') }, '');
+}
+
 function encodeCursor(lastId: string): string {
 	return Buffer.from(JSON.stringify({ after: lastId }), 'utf8').toString('base64url');
 }
@@ -440,6 +464,7 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 		const since = q.get('since');
 		const page = store.list({
 			after: cursor ? decodeCursor(cursor) : undefined,
+			range: queryRange(q),
 			limit,
 			sinceMs: since ? parseSince(since) : undefined,
 			includeDeleted: parseBool(q.get('include_deleted'), 'include_deleted', true),
@@ -479,16 +504,10 @@ export async function createSystemServer(options: SystemServerOptions): Promise<
 				throw new HttpError(400, `ranges[${index}].${name} must be null or a key (string)`);
 			return id;
 		};
-		const range = { from: bound(r.from, 'from'), to: bound(r.to, 'to') };
-		// Keys sort by their UTF-8 bytes, as SQLite compares them.
-		if (
-			range.from !== null &&
-			range.to !== null &&
-			Buffer.compare(Buffer.from(range.from), Buffer.from(range.to)) >= 0
-		) {
-			throw new HttpError(400, `ranges[${index}]: from must sort before to`);
-		}
-		return range;
+		return orderedRange(
+			{ from: bound(r.from, 'from'), to: bound(r.to, 'to') },
+			`ranges[${index}]: `,
+		);
 	}
 
 	/**

@@ -67,6 +67,8 @@ export interface OpResult {
 export interface ListOptions {
 	/** Return ids strictly after this one (the decoded cursor). */
 	after?: string;
+	/** Only ids in this key range (`from` inclusive, `to` exclusive), as checksums read ranges. */
+	range?: KeyRange;
 	limit: number;
 	/** Only records with updated_at strictly greater than this (epoch ms). */
 	sinceMs?: number;
@@ -481,6 +483,15 @@ export class SystemStore {
 		if (options.after !== undefined) {
 			where.push('id > ?');
 			params.push(options.after);
+		}
+		const { from, to } = options.range ?? { from: null, to: null };
+		if (from !== null) {
+			where.push('id >= ?');
+			params.push(from);
+		}
+		if (to !== null) {
+			where.push('id < ?');
+			params.push(to);
 		}
 		if (options.sinceMs !== undefined) {
 			where.push('updated_ms > ?');

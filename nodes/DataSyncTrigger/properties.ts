@@ -5,7 +5,7 @@ import { keyFieldsProperty, maxRecordsOption, strategyProperty } from './paramet
 export const properties: INodeProperties[] = [
 	{
 		displayName:
-			'POST a sync request ({"sync_data": [records], "source_system", "target_systems", "sync_type", "strategy", "scope"}) or a change event ({"type": "changes", "system", "changes": [...], "records"}) to this URL, signed as the Data Sync Webhook credential says. Bad requests are answered 400 with every reason and start nothing.',
+			'POST a sync request ({"sync_data": [records], "source_system", "target_systems", "sync_type", "strategy", "scope"}; for one partition of a larger sync, "key_range": {"from", "to"} in place of sync_data) or a change event ({"type": "changes", "system", "changes": [...], "records"}) to this URL, signed as the Data Sync Webhook credential says. Bad requests are answered 400 with every reason and start nothing.',
 		name: 'requestNotice',
 		type: 'notice',
 		default: '',

@@ -123,6 +123,7 @@ function start(request: SyncRequest, replayKeys: string[]): IWebhookResponseData
 			sourceSystem: request.sourceSystem,
 			targetSystems: request.targetSystems,
 			keys: request.keys.length,
+			...(request.range ? { range: request.range } : {}),
 			echoesDropped: request.echoesDropped,
 		},
 	};

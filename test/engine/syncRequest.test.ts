@@ -66,8 +66,41 @@ describe('sync requests', () => {
 			trigger: 'request',
 			changes: null,
 			echoesDropped: 0,
+			range: null,
 			receivedAt: STAMP.receivedAt,
 		});
+	});
+
+	test('a partition: key_range in place of sync_data, read by range from the systems', () => {
+		const request = accepted(read({ key_range: { from: 'c100', to: 'c200' }, scope: 'all' }));
+		expect(request).toMatchObject({
+			keys: [],
+			records: null,
+			range: { from: 'c100', to: 'c200' },
+			scope: 'all',
+		});
+		// Open ends: null or left out.
+		expect(accepted(read({ key_range: { to: 'c2' } })).range).toEqual({ from: null, to: 'c2' });
+		expect(accepted(read({ key_range: { from: 'c9', to: null } })).range).toEqual({
+			from: 'c9',
+			to: null,
+		});
+	});
+
+	test('a bad key range: every reason, and never with records', () => {
+		expect(reasons(read({ key_range: { from: 'b', to: 'a' }, sync_data: [{ id: 'c1' }] }))).toEqual(
+			[
+				'send sync_data or key_range, not both: a key range is read from the systems',
+				'key_range.from ("b") must sort before key_range.to ("a")',
+			],
+		);
+		expect(reasons(read({ key_range: 'c1..c9' }))).toEqual([
+			'key_range must be an object {from, to}, not "c1..c9"',
+		]);
+		expect(reasons(read({ key_range: { from: 7, to: '' } }))).toEqual([
+			'key_range.from must be a key (a non-empty string) or null, not 7',
+			'key_range.to must be a key (a non-empty string) or null, not ""',
+		]);
 	});
 
 	test('every field the request names wins over the default', () => {
@@ -228,6 +261,7 @@ describe('change events', () => {
 			trigger: 'changeEvent',
 			changes: [change('cust-1', null, 12)],
 			echoesDropped: 0,
+			range: null,
 			receivedAt: STAMP.receivedAt,
 		});
 	});

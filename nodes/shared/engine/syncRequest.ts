@@ -1,4 +1,5 @@
 import { canonicalJson, type RecordData } from './canonical';
+import type { KeyRange } from './bisect';
 import type { ChangeEntry, SyncRequest } from './items';
 import { recordKey } from './records';
 import { STRATEGIES, type Strategy } from './resolve';
@@ -217,9 +218,54 @@ function targetSystems(
 	return targets;
 }
 
+/** One end of `key_range`: a key, or null (or absent) for an open end. */
+function rangeEnd(value: unknown, field: string, reasons: string[]): string | null {
+	if (value === undefined || value === null) return null;
+	if (typeof value === 'string' && value !== '') return value;
+	reasons.push(`${field} must be a key (a non-empty string) or null, not ${shown(value)}`);
+	return null;
+}
+
+/** `key_range: {from, to}`: the keys from `from` (inclusive) to `to` (exclusive), null = open. */
+function readKeyRange(value: unknown, reasons: string[]): KeyRange | undefined {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		reasons.push(`key_range must be an object {from, to}, not ${shown(value)}`);
+		return undefined;
+	}
+	const { from: f, to: t } = value as Record<string, unknown>;
+	const range = {
+		from: rangeEnd(f, 'key_range.from', reasons),
+		to: rangeEnd(t, 'key_range.to', reasons),
+	};
+	if (range.from !== null && range.to !== null && range.from >= range.to)
+		reasons.push(
+			`key_range.from (${shown(range.from)}) must sort before key_range.to (${shown(range.to)})`,
+		);
+	return range;
+}
+
+/** The records of a request, or its key range (a partition: the records are read by range). */
+function recordsOrRange(
+	body: Record<string, unknown>,
+	settings: TriggerSettings,
+	reasons: string[],
+): { checked: KeyedRecord[]; range: KeyRange | null } {
+	if (body.key_range !== undefined) {
+		if (body.sync_data !== undefined)
+			reasons.push('send sync_data or key_range, not both: a key range is read from the systems');
+		return { checked: [], range: readKeyRange(body.key_range, reasons) ?? null };
+	}
+	const list = checkList(body, 'sync_data', 'records', settings.maxRecords, reasons);
+	const problems = new Problems('records');
+	const checked = list ? checkRecords('sync_data', list, settings.keyFields, problems) : [];
+	problems.into(reasons);
+	return { checked, range: null };
+}
+
 /**
  * A sync request: `{sync_data, source_system?, target_systems?, sync_type?, strategy?, scope?}`
- * (the Day 66 payload). Every field the request leaves out takes the trigger's default.
+ * (the Day 66 payload), or, for one partition of a larger sync, `key_range: {from, to}` in place
+ * of `sync_data`. Every field the request leaves out takes the trigger's default.
  */
 export function readSyncRequest(
 	body: Record<string, unknown>,
@@ -227,10 +273,7 @@ export function readSyncRequest(
 	stamp: Stamp,
 ): InboundVerdict {
 	const reasons: string[] = [];
-	const list = checkList(body, 'sync_data', 'records', settings.maxRecords, reasons);
-	const problems = new Problems('records');
-	const checked = list ? checkRecords('sync_data', list, settings.keyFields, problems) : [];
-	problems.into(reasons);
+	const { checked, range } = recordsOrRange(body, settings, reasons);
 	const syncType = oneOf(body, 'sync_type', SYNC_TYPES, settings.syncType, reasons);
 	const strategy = oneOf(body, 'strategy', STRATEGIES, settings.strategy, reasons);
 	const scope = oneOf(body, 'scope', SYNC_SCOPES, settings.scope, reasons);
@@ -249,10 +292,11 @@ export function readSyncRequest(
 			strategy,
 			scope,
 			keys: checked.map((r) => r.key),
-			records: checked.map((r) => r.record),
+			records: range ? null : checked.map((r) => r.record),
 			trigger: 'request',
 			changes: null,
 			echoesDropped: 0,
+			range,
 			receivedAt: stamp.receivedAt,
 		},
 	};
@@ -343,6 +387,7 @@ export function requestFromChanges(
 			trigger,
 			changes: kept,
 			echoesDropped,
+			range: null,
 			receivedAt: stamp.receivedAt,
 		},
 	};
