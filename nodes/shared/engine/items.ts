@@ -2,6 +2,7 @@ import type { Json, RecordData } from './canonical';
 import type { Basis, ConflictType, KeyKind, SystemState } from './check';
 import type { WriteOp } from './plan';
 import type { Audit, Strategy } from './resolve';
+import type { KeyRange } from './bisect';
 import type { ChangeOp, SyncScope, SyncTrigger, SyncType } from './syncRequest';
 
 /**
@@ -482,6 +483,11 @@ export interface SyncRequest {
 	changes: ChangeEntry[] | null;
 	/** Changes left out because a sync wrote them (their origin is a sync id). */
 	echoesDropped: number;
+	/**
+	 * A partition of a larger sync: the keys from `from` (inclusive) to `to` (exclusive; null =
+	 * open), read from every system by range. Null for records sent or keys named.
+	 */
+	range: KeyRange | null;
 	receivedAt: string;
 }
 
@@ -500,6 +506,7 @@ export const SYNC_REQUEST: ItemType<SyncRequest> = {
 		trigger: 'string',
 		changes: 'array?',
 		echoesDropped: 'number',
+		range: 'object?',
 		receivedAt: 'string',
 	},
 };
