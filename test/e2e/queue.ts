@@ -225,6 +225,8 @@ export interface StartN8nQueueOptions {
 	env?: NodeJS.ProcessEnv;
 	/** How long to wait for each process's /healthz/readiness. Default 120 s. */
 	readyTimeoutMs?: number;
+	/** Main's port; P + 1 is its task-runner broker. Default: a free pair (freePortPair()). */
+	port?: number;
 }
 
 export interface RunningN8nQueue {
@@ -371,7 +373,7 @@ export async function startN8nQueue(options: StartN8nQueueOptions = {}): Promise
 		await timed('createDatabase', () => psql(pg, 'postgres', `CREATE DATABASE "${database}"`));
 		databaseCreated = true;
 
-		const port = await freePortPair();
+		const port = options.port ?? (await freePortPair());
 		const url = `http://127.0.0.1:${port}`;
 		const common: NodeJS.ProcessEnv = {
 			PATH: node24Path(),
