@@ -1,8 +1,13 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { connectedSystemsProperty } from '../../shared/parameters/systems';
-import { connectedSystems, requireSystems } from '../../shared/transport/systems';
-import { newStats } from '../../shared/transport/request';
+import {
+	connectedSystems,
+	requireSystems,
+	type SystemConnection,
+} from '../../shared/transport/systems';
+import { newStats, type TransportStats } from '../../shared/transport/request';
+import { readByRange, type HttpRead } from '../helpers/byRange';
 import { finishCheck } from '../helpers/check';
 import type { SummaryExtras } from '../helpers/items';
 import {
@@ -12,8 +17,14 @@ import {
 	readOthersOverHttp,
 	sourceCheckSummary,
 } from '../helpers/overHttp';
-import { readCheckParameters, readScope, type Scope } from '../helpers/parameters';
-import { indexSource, sourceRecords } from '../helpers/source';
+import {
+	readCheckParameters,
+	readScope,
+	type CheckParameters,
+	type Scope,
+} from '../helpers/parameters';
+import { keyRangeProperties, readKeyRange } from '../helpers/range';
+import { indexSource, sourceRecords, type SourceRecords } from '../helpers/source';
 
 const httpOnly = { show: { systemsFrom: ['http'] } };
 
@@ -55,8 +66,15 @@ export const description: INodeProperties[] = [
 			},
 			{ name: 'By Key', value: 'key', description: 'Look up only the source’s keys' },
 			{ name: 'Every Record', value: 'page', description: 'Page through the whole collection' },
+			{
+				name: 'Key Range',
+				value: 'range',
+				description:
+					'Every system, the source included, page by page within Keys From and Keys To: one part of a sync split by key range',
+			},
 		],
 	},
+	...keyRangeProperties,
 	{
 		displayName: 'Keys Field',
 		name: 'keysField',
@@ -78,34 +96,26 @@ function readsByKey(ctx: IExecuteFunctions, scope: Scope, sourceKeys: number): b
 }
 
 /**
- * Other Systems From > HTTP: the source on input 1 (re-read from the source system when it is
- * connected), the other systems read over HTTP, the Base (Base Input) on input 2.
+ * Read Records other than Key Range: the source from the input (re-read from the source system
+ * when Re-Read Stale Source Records is on), the other systems by the source's keys or whole.
  */
-export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const started = Date.now();
-	const p = readCheckParameters(this, 'httpSystems');
-	const sourceItems = this.getInputData(0);
-	const keysField = String(this.getNodeParameter('keysField', 0, '')).trim();
-	const src = sourceRecords(this, sourceItems, p.recordsField, keysField !== '');
-	const stats = newStats();
-	const reachable = await connectedSystems(this);
-	// Every system of the sync must be one this node reaches: an unknown or malformed source name
-	// stops here, before anything is read or written.
-	const [sourceSystem] = requireSystems(this, reachable, [p.source], 'Source System');
-	if (keysField) {
-		const named = { items: sourceItems, keysField, spec: p.spec };
-		await addNamedRecords(this, sourceSystem, src, named, stats);
-	}
-	const verify = p.options.verifySource !== false;
-	const checked = verify
-		? await currentSource(this, sourceSystem, src, p.spec, stats)
-		: { source: indexSource(src, p.source, p.spec), found: undefined };
+async function readByPayload(
+	ctx: IExecuteFunctions,
+	p: CheckParameters,
+	src: SourceRecords,
+	systems: { source: SystemConnection; reachable: Map<string, SystemConnection> },
+	scope: Scope,
+	stats: TransportStats,
+): Promise<HttpRead> {
+	const checked =
+		p.options.verifySource !== false
+			? await currentSource(ctx, systems.source, src, p.spec, stats)
+			: { source: indexSource(src, p.source, p.spec), found: undefined };
 	const { source } = checked;
-	const scope = readScope(this);
-	const byKey = readsByKey(this, scope, source.system.order.length);
+	const byKey = readsByKey(ctx, scope, source.system.order.length);
 	const others = await readOthersOverHttp(
-		this,
-		requireSystems(this, reachable, p.others, 'Other Systems'),
+		ctx,
+		requireSystems(ctx, systems.reachable, p.others, 'Other Systems'),
 		byKey ? source.system.order : undefined,
 		p.spec,
 		stats,
@@ -114,16 +124,55 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 		transport: { ...stats },
 		...(checked.found ? sourceCheckSummary(checked.found) : {}),
 	};
+	return {
+		read: {
+			systems: [source.system, ...others.systems],
+			errors: [...source.errors, ...others.errors],
+		},
+		byKey,
+		summaryExtras,
+	};
+}
+
+/**
+ * Other Systems From > HTTP: the source on input 1 (re-read from the source system when it is
+ * connected), the other systems read over HTTP (or every system within a Key Range), the Base
+ * (Base Input) on input 2.
+ */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const started = Date.now();
+	const p = readCheckParameters(this, 'httpSystems');
+	const keyRange = readKeyRange(this, p.spec);
+	const sourceItems = this.getInputData(0);
+	const keysField = String(this.getNodeParameter('keysField', 0, '')).trim();
+	const src = sourceRecords(this, sourceItems, p.recordsField, keysField !== '');
+	const stats = newStats();
+	const reachable = await connectedSystems(this);
+	// Every system of the sync must be one this node reaches: an unknown or malformed source name
+	// stops here, before anything is read or written.
+	const [source] = requireSystems(this, reachable, [p.source], 'Source System');
+	if (keysField) {
+		const named = { items: sourceItems, keysField, spec: p.spec };
+		await addNamedRecords(this, source, src, named, stats);
+	}
+	const scope = readScope(this);
+	const { read, byKey, summaryExtras } = keyRange
+		? await readByRange(
+				this,
+				p,
+				src,
+				{ source, others: requireSystems(this, reachable, p.others, 'Other Systems') },
+				keyRange,
+				stats,
+			)
+		: await readByPayload(this, p, src, { source, reachable }, scope, stats);
 	return finishCheck(this, {
 		started,
 		parameters: p,
 		scope,
 		sourceItems: sourceItems.length,
 		src,
-		read: {
-			systems: [source.system, ...others.systems],
-			errors: [...source.errors, ...others.errors],
-		},
+		read,
 		baseInput: 1,
 		// A record read from another system has no input item: the first source item.
 		pairOther: () => ({ item: 0 }),

@@ -75,8 +75,11 @@ export function heldAmongCheckedKeys(
 	);
 }
 
-/** What the mode adds to the summary: HTTP traffic, and the source re-read. */
-export type SummaryExtras = Pick<CheckSummary, 'transport' | 'staleSourceRecords' | 'notAtSource'>;
+/** What the mode adds to the summary: HTTP traffic, the source re-read, the key range checked. */
+export type SummaryExtras = Pick<
+	CheckSummary,
+	'transport' | 'staleSourceRecords' | 'notAtSource' | 'range'
+>;
 
 export interface SummaryFacts {
 	started: number;
@@ -102,12 +105,14 @@ export function summaryItem(
 	sourceItems: number,
 ): INodeExecutionData {
 	const { result } = facts;
+	const { range, ...extras } = facts.extras;
 	const summary: CheckSummary = {
 		syncId: facts.syncId,
 		sourceSystem: p.source,
 		systems: p.systemNames,
 		keyFields: p.spec.keyFields,
 		scope: facts.scope,
+		...(range ? { range } : {}),
 		base: facts.base.baseNote,
 		watermark: isoOrNull(facts.watermark ?? facts.base.base?.watermark),
 		counts: { ...result.counts, rejected: facts.rejected },
@@ -119,7 +124,7 @@ export function summaryItem(
 				}
 			: { ...result.notChecked },
 		durationMs: Date.now() - facts.started,
-		...facts.extras,
+		...extras,
 		checkedAt: new Date(facts.started).toISOString(),
 	};
 	return {

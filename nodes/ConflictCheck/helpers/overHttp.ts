@@ -20,29 +20,29 @@ import {
 	type RecordData,
 	type RecordSpec,
 } from '../../shared/engine';
-import { listRecords, lookupRecords } from '../../shared/transport/records';
+import { listRecords, lookupRecords, type ListScope } from '../../shared/transport/records';
 import type { SystemConnection } from '../../shared/transport/systems';
 import { DEFAULT_RETRY, type TransportStats } from '../../shared/transport/request';
-import { indexSource, type ReadSystems, type SourceRecords } from './source';
+import { indexSource, keysOf, type ReadSystems, type SourceRecords } from './source';
 
 /** Up to this many source keys, other systems are read by key; past it, page by page. */
 export const BY_KEY_LIMIT = 5000;
 
 /**
- * One system's current records: by these keys (the lookup endpoint), or all of them page by page.
- * A read that fails stops the node before anything is written, and says so.
+ * One system's current records: by these keys (the lookup endpoint), or page by page (all of
+ * them, or a key range's). A read that fails stops the node before anything is written, and says so.
  */
-async function readSystem(
+export async function readSystem(
 	ctx: IExecuteFunctions,
 	system: SystemConnection,
-	keys: string[] | undefined,
+	read: string[] | ListScope,
 	stats: TransportStats,
 	advice: string,
 ): Promise<RecordData[]> {
 	try {
-		return keys
-			? await lookupRecords(ctx, system, keys, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
-			: await listRecords(ctx, system, DEFAULT_RETRY, stats);
+		return Array.isArray(read)
+			? await lookupRecords(ctx, system, read, DEFAULT_RETRY, stats, DEFAULT_CONCURRENCY)
+			: await listRecords(ctx, system, DEFAULT_RETRY, stats, read);
 	} catch (error) {
 		throw new NodeOperationError(
 			ctx.getNode(),
@@ -67,7 +67,8 @@ interface FromSource {
  * the truth: a valid payload record that differs from the system's current record (another
  * version or other data) is replaced by it, and one the system does not hold at all is dropped,
  * so an old or made-up payload cannot write old data over newer data. Records the first pass
- * refused are left as they are, to be reported.
+ * refused are left as they are, to be reported. `given`: the source's current records, already
+ * read (a key range's); otherwise they are read for the payload's keys.
  */
 async function refreshFromSource(
 	ctx: IExecuteFunctions,
@@ -76,16 +77,19 @@ async function refreshFromSource(
 	valid: IndexedSystem,
 	spec: RecordSpec,
 	stats: TransportStats,
+	given?: RecordData[],
 ): Promise<FromSource> {
 	const keys = valid.order;
 	if (keys.length === 0) return { replaced: [], absent: [] };
-	const current = await readSystem(
-		ctx,
-		system,
-		keys.length <= BY_KEY_LIMIT ? keys : undefined,
-		stats,
-		'The source system is read to check that the payload is current; check it and its credential, then run the sync again.',
-	);
+	const current =
+		given ??
+		(await readSystem(
+			ctx,
+			system,
+			keys.length <= BY_KEY_LIMIT ? keys : {},
+			stats,
+			'The source system is read to check that the payload is current; check it and its credential, then run the sync again.',
+		));
 	const ignored = ignoredFields(spec);
 	const byKey = recordsByKey(current as IDataObject[], spec.keyFields);
 	const replaced: string[] = [];
@@ -127,9 +131,10 @@ export async function currentSource(
 	src: SourceRecords,
 	spec: RecordSpec,
 	stats: TransportStats,
+	given?: RecordData[],
 ): Promise<{ source: ReturnType<typeof indexSource>; found: FromSource }> {
 	const first = indexSource(src, system.name, spec);
-	const found = await refreshFromSource(ctx, system, src, first.system, spec, stats);
+	const found = await refreshFromSource(ctx, system, src, first.system, spec, stats, given);
 	if (found.replaced.length === 0 && found.absent.length === 0) return { source: first, found };
 	ctx.addExecutionHints({
 		message: `The payload did not match what ${system.name} holds now: ${found.replaced.length} record(s) replaced by ${system.name}'s current ones, ${found.absent.length} it does not hold left out (e.g. ${[...found.replaced, ...found.absent].slice(0, 3).join(', ')}).`,
@@ -163,12 +168,21 @@ export async function readOthersOverHttp(
 				await readSystem(
 					ctx,
 					system,
-					keys,
+					keys ?? {},
 					stats,
 					'Check the system and its credential, then run the sync again.',
 				),
 		),
 	);
+	return indexOthers(connections, fetched, spec);
+}
+
+/** The other systems' records (read over HTTP, in the connections' order) indexed by key. */
+export function indexOthers(
+	connections: SystemConnection[],
+	fetched: RecordData[][],
+	spec: RecordSpec,
+): ReadSystems {
 	const read: ReadSystems = { systems: [], errors: [] };
 	connections.forEach((system, n) => {
 		const result = indexRecords(fetched[n], spec, {
@@ -222,11 +236,7 @@ export async function addNamedRecords(
 	stats: TransportStats,
 ): Promise<void> {
 	const wanted = keysNamed(ctx, named.items, named.keysField);
-	const sent = new Set(
-		src.records.map((r) =>
-			r && typeof r === 'object' ? recordKey(r as RecordData, named.spec.keyFields) : undefined,
-		),
-	);
+	const sent = keysOf(src, named.spec.keyFields);
 	const missing = new Map<string, number>();
 	for (const { key, item } of wanted)
 		if (!sent.has(key) && !missing.has(key)) missing.set(key, item);

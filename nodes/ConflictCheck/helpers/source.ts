@@ -3,6 +3,8 @@ import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData } f
 import {
 	getPath,
 	indexRecords,
+	recordKey,
+	type RecordData,
 	SyncInputError,
 	type IndexedSystem,
 	type RecordSpec,
@@ -72,3 +74,14 @@ export function indexSource(
 		),
 	};
 }
+
+/** A sent record's key; undefined for a record without one (or not an object), left to be reported. */
+export function keyOfSent(record: unknown, keyFields: string[]): string | undefined {
+	if (!record || typeof record !== 'object') return undefined;
+	const key = recordKey(record as RecordData, keyFields);
+	return typeof key === 'string' ? key : undefined;
+}
+
+/** The keys of the source records. */
+export const keysOf = (src: SourceRecords, keyFields: string[]): Set<string | undefined> =>
+	new Set(src.records.map((r) => keyOfSent(r, keyFields)));

@@ -138,6 +138,8 @@ export interface CheckSummary {
 	transport?: Record<string, number>;
 	staleSourceRecords?: { count: number; keys: string[] };
 	notAtSource?: { count: number; keys: string[] };
+	/** The key range checked (Read Records: Key Range): every system was read within it. */
+	range?: KeyRange;
 	checkedAt: string;
 }
 
@@ -310,6 +312,7 @@ export const CHECK_SUMMARY: ItemType<CheckSummary> = {
 		transport: 'object?',
 		staleSourceRecords: 'object?',
 		notAtSource: 'object?',
+		range: 'object?',
 		checkedAt: 'string?',
 	},
 };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { getPath, type PlannedWrite, type RecordData } from '../engine';
+import { getPath, type KeyRange, type PlannedWrite, type RecordData } from '../engine';
 import type { SystemConnection } from './systems';
 import {
 	chunks,
@@ -69,18 +69,40 @@ export async function lookupRecords(
 	return pages.flat();
 }
 
-/** Every record of one system, page by page (tombstones included). */
+/** What a list reads: a key range only, and at most so many records. */
+export interface ListScope {
+	/** Only keys from `from` (inclusive) to `to` (exclusive); null = open. Sent as `from`/`to`. */
+	range?: KeyRange;
+	/** Stop once more than this many records are held: the answer then has `max + 1` of them. */
+	max?: number;
+}
+
+/** `from` and `to` of a range, as query parameters: an open end is left out. */
+const rangeQuery = ({ from, to }: KeyRange = { from: null, to: null }): IDataObject => ({
+	...(from !== null ? { from } : {}),
+	...(to !== null ? { to } : {}),
+});
+
+/**
+ * Every record of one system, page by page (tombstones included): `GET <recordsPath>?limit=
+ * &cursor=`, with `from` and `to` for a key range (the system lists only those keys, in key
+ * order). With `max`, the last page asks only for what passes the bound, so at most `max + 1`
+ * records are ever held.
+ */
 export async function listRecords(
 	ctx: IExecuteFunctions,
 	system: SystemConnection,
 	policy: RetryPolicy,
 	stats: TransportStats,
+	scope: ListScope = {},
 ): Promise<RecordData[]> {
 	const { recordsPath, pageSize, nextCursorPath } = system.shape;
 	const all: RecordData[] = [];
+	const room = () => (scope.max === undefined ? pageSize : scope.max + 1 - all.length);
 	let cursor: string | undefined;
 	do {
-		const qs: IDataObject = { limit: pageSize, ...(cursor ? { cursor } : {}) };
+		const limit = Math.min(pageSize, room());
+		const qs: IDataObject = { limit, ...(cursor ? { cursor } : {}), ...rangeQuery(scope.range) };
 		const r = await systemRequest(
 			ctx,
 			system,
@@ -92,7 +114,7 @@ export async function listRecords(
 		all.push(...recordsOf(system, r.body, `GET ${recordsPath}`));
 		const next = getPath(r.body, nextCursorPath);
 		cursor = typeof next === 'string' && next ? next : undefined;
-	} while (cursor);
+	} while (cursor && room() > 0);
 	return all;
 }
 
