@@ -18,7 +18,7 @@ export class SyncValidate implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle:
-			'={{$parameter["scope"] === "allRecords" ? "every record, by range checksums" : "commit base to " + $parameter["baseTarget"]}}',
+			'={{$parameter["scope"] === "allRecords" ? "every record, by range checksums" : $parameter["scope"] === "differingRanges" ? "plan differing key ranges" : "commit base to " + $parameter["baseTarget"]}}',
 		description: 'Read every system back, prove they agree, advance the base, and report the sync',
 		defaults: { name: 'Sync Validate' },
 		usableAsTool: true,

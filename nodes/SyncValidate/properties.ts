@@ -3,11 +3,13 @@ import type { INodeParameters, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_CONCURRENCY, DEFAULT_MAX_BASE_KEYS } from '../shared/parameters/descriptions';
 import { connectedSystemsProperty } from '../shared/parameters/systems';
 import * as allRecords from './actions/allRecords';
+import * as differingRanges from './actions/differingRanges';
+import { DEFAULT_MAX_KEYS_PER_RANGE } from './actions/differingRanges';
 import * as syncedKeys from './actions/syncedKeys';
 
 /** Sync results, the check summary, then (read back by other nodes) one input per system. */
 export const configuredInputs = (parameters: INodeParameters) => {
-	if (parameters.scope === 'allRecords')
+	if (parameters.scope === 'allRecords' || parameters.scope === 'differingRanges')
 		return [{ type: 'main', displayName: 'Trigger', required: true }];
 	const inputs = [
 		{ type: 'main', displayName: 'Sync Results', required: true },
@@ -36,6 +38,12 @@ export const properties: INodeProperties[] = [
 					'Prove the systems hold the same data, by range checksums: records are read only where ranges differ',
 			},
 			{
+				name: 'Differing Key Ranges (Plan Partitions)',
+				value: 'differingRanges',
+				description:
+					'Plan a partitioned sync by range checksums: one item per key range that differs, for reconciling each in its own execution',
+			},
+			{
 				name: 'The Keys This Sync Wrote',
 				value: 'syncedKeys',
 				description:
@@ -44,6 +52,7 @@ export const properties: INodeProperties[] = [
 		],
 	},
 	...allRecords.description,
+	...differingRanges.description,
 	...syncedKeys.description,
 	// Hidden only when reading back from inputs: Every Record hides Read Systems Back, and a hidden
 	// parameter is absent, so `show: http` would hide these too.
@@ -87,13 +96,23 @@ export const properties: INodeProperties[] = [
 					'Upper bound on keys kept in workflow static data; past it the node stops before committing',
 			},
 			{
+				displayName: 'Max Keys per Range',
+				name: 'maxKeys',
+				type: 'number',
+				default: DEFAULT_MAX_KEYS_PER_RANGE,
+				typeOptions: { minValue: 1 },
+				description:
+					'Differing Key Ranges only: a differing range is cut until no system holds more live records in it than this',
+				hint: 'The most keys one partition execution will hold',
+			},
+			{
 				displayName: 'Range Segments',
 				name: 'segments',
 				type: 'number',
 				default: 16,
 				typeOptions: { minValue: 2, maxValue: 256 },
 				description:
-					'Every Record only: how many pieces a key range whose checksums differ is cut into at each step',
+					'Every Record and Differing Key Ranges: how many pieces a key range whose checksums differ is cut into at each step',
 			},
 			{
 				displayName: 'Read Ranges Up To (Records)',

@@ -16,11 +16,7 @@ import {
 	type RecordData,
 } from '../../shared/engine';
 import { itemJson } from '../../shared/errors';
-import {
-	DEFAULT_CONCURRENCY,
-	recordSpecProperties,
-	REPORT_LIST_CAP,
-} from '../../shared/parameters/descriptions';
+import { recordSpecProperties, REPORT_LIST_CAP } from '../../shared/parameters/descriptions';
 import { readRecordSpec } from '../../shared/parameters/read';
 import {
 	diffByRanges,
@@ -28,13 +24,14 @@ import {
 	type RangeDiffStats,
 } from '../../shared/transport/checksums';
 import { listRecords } from '../../shared/transport/records';
-import { connectedSystems, type SystemConnection } from '../../shared/transport/systems';
+import type { SystemConnection } from '../../shared/transport/systems';
 import {
 	newStats,
 	retryPolicyFrom,
 	TransportError,
 	type TransportStats,
 } from '../../shared/transport/request';
+import { checksumOptions, systemsToCompare } from '../helpers/checksums';
 
 const allRecordsOnly = { show: { scope: ['allRecords'] } };
 
@@ -102,11 +99,7 @@ async function readDifferences(
 	transport: TransportStats,
 ): Promise<Read> {
 	const read: Read = { method: 'rangeChecksums', records: new Map(), unreadable: [] };
-	const rangeOptions = {
-		segments: Number(options.segments ?? 16),
-		leafSize: Number(options.leafSize ?? 64),
-		concurrency: Number(options.concurrency ?? DEFAULT_CONCURRENCY),
-	};
+	const rangeOptions = { ...checksumOptions(options), leafSize: Number(options.leafSize ?? 64) };
 	try {
 		const diff = await diffByRanges(
 			ctx,
@@ -161,12 +154,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 			description: 'Field: Key Fields. Name the field that identifies a record on every system.',
 		});
 	}
-	const systems = [...(await connectedSystems(this)).values()];
-	if (systems.length < 2) {
-		throw new NodeOperationError(this.getNode(), 'Comparing systems needs at least two', {
-			description: 'Field: Connected Systems. Attach a credential for every system to compare.',
-		});
-	}
+	const systems = await systemsToCompare(this);
 	const transport = newStats();
 	const read = await readDifferences(this, systems, options, transport);
 

@@ -78,12 +78,16 @@ function splitterOf(p: Pending, systems: string[]): string {
 	return systems.reduce((a, b) => (sumOn(p, b).count > sumOn(p, a).count ? b : a));
 }
 
-/** Level 0: the whole key space on every system. */
-async function wholeSpace(systems: string[], source: RangeSource): Promise<Pending> {
-	const whole: Pending = { from: null, to: null, sums: new Map() };
-	const sums = await Promise.all(systems.map(async (s) => (await source.sums(s, [whole]))[0]));
-	systems.forEach((s, i) => whole.sums.set(s, sums[i]));
-	return whole;
+/** Level 0: the range to look in (the whole key space by default) on every system. */
+async function startRange(
+	systems: string[],
+	source: RangeSource,
+	within: KeyRange = { from: null, to: null },
+): Promise<Pending> {
+	const start: Pending = { from: within.from, to: within.to, sums: new Map() };
+	const sums = await Promise.all(systems.map(async (s) => (await source.sums(s, [start]))[0]));
+	systems.forEach((s, i) => start.sums.set(s, sums[i]));
+	return start;
 }
 
 /** The next level: each range cut by its splitter, every piece summed on the other systems. */
@@ -119,7 +123,7 @@ async function cut(
 
 /** The differing ranges small enough to read, level by level. */
 async function narrow(
-	whole: Pending,
+	start: Pending,
 	systems: string[],
 	source: RangeSource,
 	options: BisectOptions,
@@ -127,7 +131,7 @@ async function narrow(
 ): Promise<Pending[]> {
 	const maxLevels = options.maxLevels ?? MAX_BISECT_LEVELS;
 	const leaves: Pending[] = [];
-	let pending = [whole];
+	let pending = [start];
 	while (pending.length > 0) {
 		stats.levels++;
 		stats.rangesCompared += pending.length;
@@ -149,12 +153,22 @@ async function narrow(
 	return leaves;
 }
 
-/** Which ranges differ between the systems, and every system's records in them. */
-export async function bisectRanges(
+/** A range whose checksums differ, with its checksum on each system. */
+export interface DifferingLeaf extends KeyRange {
+	sums: Map<string, RangeSum>;
+}
+
+/**
+ * The ranges within `within` (default: the whole key space) whose checksums differ, each cut until
+ * no system holds more than leafSize records in it; in no particular order. Together they hold
+ * every differing key once: the pieces of a cut cover their range exactly, and only ranges equal
+ * on every system are dropped. `recordsPerSystem` counts what each system holds within `within`.
+ */
+export async function differingLeaves(
 	systems: string[],
 	source: RangeSource,
-	options: BisectOptions,
-): Promise<BisectResult> {
+	options: BisectOptions & { within?: KeyRange },
+): Promise<{ leaves: DifferingLeaf[]; stats: BisectStats }> {
 	const stats: BisectStats = {
 		levels: 0,
 		rangesCompared: 0,
@@ -162,9 +176,19 @@ export async function bisectRanges(
 		recordsRead: 0,
 		recordsPerSystem: {},
 	};
-	const whole = await wholeSpace(systems, source);
-	for (const s of systems) stats.recordsPerSystem[s] = sumOn(whole, s).count;
-	const leaves = await narrow(whole, systems, source, options, stats);
+	const start = await startRange(systems, source, options.within);
+	for (const s of systems) stats.recordsPerSystem[s] = sumOn(start, s).count;
+	const leaves = await narrow(start, systems, source, options, stats);
+	return { leaves, stats };
+}
+
+/** Which ranges differ between the systems, and every system's records in them. */
+export async function bisectRanges(
+	systems: string[],
+	source: RangeSource,
+	options: BisectOptions,
+): Promise<BisectResult> {
+	const { leaves, stats } = await differingLeaves(systems, source, options);
 
 	stats.rangesRead = leaves.length;
 	const read = await Promise.all(

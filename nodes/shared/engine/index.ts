@@ -5,6 +5,7 @@ export * from './check';
 export * from './checkedKey';
 export * from './errors';
 export * from './items';
+export * from './partitions';
 export * from './plan';
 export * from './records';
 export * from './resolve';

@@ -330,6 +330,47 @@ export const BASE_UPDATE: ItemType<BaseUpdate> = {
 	},
 };
 
+/**
+ * Sync Validate > Differing Key Ranges: one key range to reconcile in its own execution (a
+ * partition of the sync), found by range checksums.
+ */
+export interface PartitionRange {
+	/** The plan these ranges belong to: the input's sync id when it has one, else a new id. */
+	planId: string;
+	/** First key (inclusive); null = from the first key. */
+	from: string | null;
+	/** The key the range ends before (exclusive); null = to the last key. */
+	to: string | null;
+	/** Live records each system holds in the range (none above the plan's maxKeys). */
+	counts: Record<string, number>;
+	/** This range's place in the plan, from 0, in key order; `total` ranges in all. */
+	index: number;
+	total: number;
+	systems: string[];
+	/** Max Keys per Range the plan was made with. */
+	maxKeys: number;
+	/** How the plan was found: checksum levels and requests, live records per system, duration. */
+	planStats: Record<string, unknown>;
+	plannedAt: string;
+}
+
+export const PARTITION_RANGE: ItemType<PartitionRange> = {
+	name: 'key range to reconcile',
+	connect: 'Connect the output of Sync Validate with Validate set to Differing Key Ranges.',
+	fields: {
+		planId: 'string',
+		from: 'string?',
+		to: 'string?',
+		counts: 'object',
+		index: 'number',
+		total: 'number',
+		systems: 'array',
+		maxKeys: 'number?',
+		planStats: 'object?',
+		plannedAt: 'string?',
+	},
+};
+
 /** A key on one system that did not validate, or whose write came back as a conflict. */
 export interface KeyFinding {
 	key: string;

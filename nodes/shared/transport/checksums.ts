@@ -2,8 +2,11 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import {
 	bisectRanges,
+	planPartitions,
 	type BisectStats,
+	type DifferingRange,
 	type KeyRange,
+	type PartitionPlan,
 	type RangeSource,
 	type RangeSum,
 	type RecordData,
@@ -39,6 +42,27 @@ export interface RangeDiffStats extends BisectStats {
 	checksumRequests: number;
 	/** Response body bytes, from Content-Length. */
 	bytesReceived: number;
+}
+
+export interface PlanOptions {
+	/** Pieces a range too big to plan is cut into at each level. */
+	segments: number;
+	/** The most live records any one system may hold in a planned range. */
+	maxKeys: number;
+	concurrency: number;
+}
+
+/** Checksum traffic. */
+interface ChecksumCounters {
+	checksumRequests: number;
+	/** Response body bytes, from Content-Length. */
+	bytesReceived: number;
+}
+
+export interface PartitionResult {
+	/** In key order, disjoint, together holding every differing key. */
+	ranges: DifferingRange[];
+	stats: PartitionPlan['stats'] & ChecksumCounters;
 }
 
 export interface RangeDiffResult {
@@ -88,10 +112,10 @@ function readBatches<T extends { count: number }>(ranges: T[]): T[][] {
 export function httpRangeSource(
 	ctx: IExecuteFunctions,
 	systems: SystemConnection[],
-	options: RangeDiffOptions,
+	options: { concurrency: number },
 	policy: RetryPolicy,
 	transport: TransportStats,
-	counters: { checksumRequests: number; bytesReceived: number },
+	counters: ChecksumCounters,
 ): RangeSource {
 	const byName = new Map(systems.map((s) => [s.name, s]));
 
@@ -153,6 +177,21 @@ export function httpRangeSource(
 	};
 }
 
+/** The checksum endpoints of these systems, or NoChecksumsError naming one that has none. */
+function checksumSource(
+	ctx: IExecuteFunctions,
+	systems: SystemConnection[],
+	options: { concurrency: number },
+	policy: RetryPolicy,
+	transport: TransportStats,
+): { source: RangeSource; counters: ChecksumCounters } {
+	for (const s of systems) {
+		if (!s.shape.checksumPath) throw new NoChecksumsError(`${s.name} has no Range Checksum Path`);
+	}
+	const counters = { checksumRequests: 0, bytesReceived: 0 };
+	return { source: httpRangeSource(ctx, systems, options, policy, transport, counters), counters };
+}
+
 /**
  * Where these systems differ, by range checksums (engine bisectRanges over their checksum
  * endpoints). Throws NoChecksumsError when a system has none.
@@ -164,15 +203,31 @@ export async function diffByRanges(
 	policy: RetryPolicy,
 	transport: TransportStats,
 ): Promise<RangeDiffResult> {
-	for (const s of systems) {
-		if (!s.shape.checksumPath) throw new NoChecksumsError(`${s.name} has no Range Checksum Path`);
-	}
-	const counters = { checksumRequests: 0, bytesReceived: 0 };
-	const source = httpRangeSource(ctx, systems, options, policy, transport, counters);
+	const { source, counters } = checksumSource(ctx, systems, options, policy, transport);
 	const { records, stats } = await bisectRanges(
 		systems.map((s) => s.name),
 		source,
 		options,
 	);
 	return { records, stats: { ...stats, ...counters } };
+}
+
+/**
+ * The key ranges to reconcile, from these systems' range checksums alone (engine planPartitions):
+ * no record is read. Throws NoChecksumsError when a system has none.
+ */
+export async function planByRanges(
+	ctx: IExecuteFunctions,
+	systems: SystemConnection[],
+	options: PlanOptions,
+	policy: RetryPolicy,
+	transport: TransportStats,
+): Promise<PartitionResult> {
+	const { source, counters } = checksumSource(ctx, systems, options, policy, transport);
+	const { ranges, stats } = await planPartitions(
+		source,
+		systems.map((s) => s.name),
+		options,
+	);
+	return { ranges, stats: { ...stats, ...counters } };
 }
