@@ -145,7 +145,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	const keyRange = readKeyRange(this, p.spec);
 	const sourceItems = this.getInputData(0);
 	const keysField = String(this.getNodeParameter('keysField', 0, '')).trim();
-	const src = sourceRecords(this, sourceItems, p.recordsField, keysField !== '');
+	// With Keys Field or a Key Range the records are read from the systems: an item may send none.
+	const src = sourceRecords(this, sourceItems, p.recordsField, keysField !== '' || !!keyRange);
 	const stats = newStats();
 	const reachable = await connectedSystems(this);
 	// Every system of the sync must be one this node reaches: an unknown or malformed source name

@@ -22,7 +22,10 @@ export function sourceRecords(
 	ctx: IExecuteFunctions,
 	items: INodeExecutionData[],
 	recordsField: string,
-	/** With Keys Field set, an item may carry keys without records: no records field is none. */
+	/**
+	 * With Keys Field or a Key Range, an item may come without records (a change event naming
+	 * keys, a partition request naming a range): no records field (or null) is none.
+	 */
 	recordsOptional = false,
 ): SourceRecords {
 	const out: SourceRecords = { records: [], origin: [], labels: [] };

@@ -122,6 +122,13 @@ test('reads every system within the range: a key only a target holds there is fo
 	expect([a.k02._deleted, c.k02._deleted]).toEqual([undefined, true]);
 });
 
+test('a partition request sends no records (sync_data null): the range alone is read', async () => {
+	const request = { ...event({ from: 'k04', to: 'k08' }), sync_data: null };
+	const result = keep(await run(started, pipeline(request, checkOnly())));
+	expect(result.status).toBe('success');
+	expect(keysOf(result)).toEqual(['k04', 'k04b', 'k05', 'k06', 'k07']);
+});
+
 test('under Keys in the Source Records a key only a target holds in the range is counted, not checked', async () => {
 	const result = keep(
 		await run(started, pipeline(event({ from: 'k04', to: 'k08' }), checkOnly({ scope: 'source' }))),
