@@ -89,6 +89,24 @@ describe('differingRanges: the ranges a partitioned sync reconciles', () => {
 		expect(ranges[0].counts.a).toBeGreaterThan(900);
 	});
 
+	test('a join never holds more than maxKeys records on all systems together', async () => {
+		// Keys 0-199 on a, the same on b up to 59, and 15 keys only c holds, after a's last key.
+		const a = records(200);
+		const stores = { a, b: a.slice(0, 60), c: records(15, 300) };
+		const { source } = memorySource(stores);
+		const ranges = await differingRanges(source, ['a', 'b', 'c'], { segments: 16, maxKeys: 40 });
+		expectAPlan(ranges, stores, 40);
+		const keysIn = (r: DifferingRange) =>
+			new Set(
+				Object.values(stores).flatMap((list) =>
+					list.filter((x) => inRange(String(x.id), r)).map((x) => x.id),
+				),
+			).size;
+		for (const r of ranges) expect(keysIn(r)).toBeLessThanOrEqual(40);
+		// Where a alone holds the keys, pieces of 12 or 13 are joined three by three.
+		expect(ranges.length).toBeLessThan(16);
+	});
+
 	test('a few scattered differences: a few small ranges, each holding one of them', async () => {
 		const edited = [id(42), id(2500), id(4999)];
 		const b = records(5000).map((r) => (edited.includes(r.id) ? { ...r, v: -1 } : r));

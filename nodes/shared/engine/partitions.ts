@@ -46,9 +46,11 @@ const countsOf = (leaf: DifferingLeaf, systems: string[]) =>
 	Object.fromEntries(systems.map((s) => [s, leaf.sums.get(s)!.count]));
 
 /**
- * Adjacent differing ranges joined while no system holds more than maxKeys in the join: a cut
- * makes pieces of about a segment each, so a first sync would otherwise plan many small ranges
- * (executions) where a few full ones do.
+ * Adjacent differing ranges joined while the join holds at most maxKeys records on all systems
+ * together: a cut makes pieces of about a segment each, so a first sync would otherwise plan many
+ * small ranges (executions) where a few full ones do. Counting every system's records (not only
+ * the largest count) keeps a joined range's distinct keys within maxKeys too, whatever keys only
+ * some systems hold.
  */
 function packAdjacent(ranges: DifferingRange[], systems: string[], maxKeys: number) {
 	const packed: DifferingRange[] = [];
@@ -58,7 +60,7 @@ function packAdjacent(ranges: DifferingRange[], systems: string[], maxKeys: numb
 			last !== undefined &&
 			last.to !== null &&
 			last.to === range.from &&
-			systems.every((s) => last.counts[s] + range.counts[s] <= maxKeys);
+			systems.reduce((n, s) => n + last.counts[s] + range.counts[s], 0) <= maxKeys;
 		if (!joinable) packed.push({ ...range, counts: { ...range.counts } });
 		else {
 			last.to = range.to;
