@@ -44,6 +44,13 @@ bench)
 	bash scripts/n8n/install.sh
 	node bench/run.js "${@:2}"
 	;;
+bench-partitioned)
+	# The partitioned sync in queue mode, 1 worker then 2, at 1M keys x 3 systems by default
+	# (--keys N for a smaller run); figures printed, no timed assertions (see bench/README.md).
+	npm run build --silent
+	bash scripts/n8n/install.sh
+	node -e "require('./bench/lib/register.js'); require('./bench/partitioned.ts').main(process.argv.slice(1)).catch((e) => { console.error(e); process.exitCode = 1; })" -- "${@:2}"
+	;;
 reliability)
 	# The whole reliability suite at full size (10k-record fault soak, 1000 malformed payloads,
 	# crash and re-run, concurrent syncs, secrets); `npm test` runs the same files at small sizes.
@@ -63,7 +70,7 @@ systems)
 	exec node --disable-warning=ExperimentalWarning demo/systems/start.ts --seed-demo "${@:2}"
 	;;
 *)
-	echo "usage: scripts/run.sh test|unit|demo|bench|reliability|realtime|systems" >&2
+	echo "usage: scripts/run.sh test|unit|demo|bench|bench-partitioned|reliability|realtime|systems" >&2
 	exit 2
 	;;
 esac

@@ -18,38 +18,23 @@
  *
  * Skips itself, saying why, when n8n, PostgreSQL or Redis is missing, unless E2E_REQUIRED=1.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-
-import { demoCredentials } from '../../demo/systems/credentials.ts';
 import { customer, startSystems, type StartedSystems } from '../systems/helpers';
 import { describeWithN8n } from './describe';
-import { freePortPair, n8nInstalled, packPackage, ROOT, startN8n, type RunningN8n } from './n8n';
+import { freePortPair, n8nInstalled, packPackage, startN8n, type RunningN8n } from './n8n';
+import {
+	credentials,
+	PARENT_ID,
+	parentFor,
+	partitionUrl,
+	partitionWorkflow,
+	runPartitioned,
+	SYSTEMS,
+	type Json,
+} from './partitioned';
 import { queuePrerequisites, startN8nQueue, type RunningN8nQueue } from './queue';
 
-type Json = Record<string, unknown>;
-type Workflow = Json & { id: string; nodes: Array<Json & { name: string; parameters: Json }> };
-
-const SYSTEMS = ['system_a', 'system_b', 'system_c'];
 const MAX_KEYS = 40;
-const REQUEST_VALUE = 'partitioned-e2e-request-value';
-const PARTITION_VALUE = 'partitioned-e2e-partition-value';
-const load = (file: string) =>
-	JSON.parse(readFileSync(path.join(ROOT, 'workflows', file), 'utf8')) as Workflow;
-
-/** The bundled parent workflow with this n8n's partition URL and a small Max Keys per Range. */
-function parentFor(partitionUrl: string): Workflow {
-	const wf = load('day66-partitioned-sync.json');
-	const settings = wf.nodes.find((n) => n.name === 'Settings')!;
-	const assignments = (settings.parameters.assignments as { assignments: Json[] }).assignments;
-	for (const a of assignments) {
-		if (a.name === 'partitionUrl') a.value = partitionUrl;
-		if (a.name === 'maxKeysPerRange') a.value = MAX_KEYS;
-	}
-	return wf;
-}
-const partition = load('day66-sync-partition.json');
-const PARENT_ID = 'day66PartitionedSync1';
+const partition = partitionWorkflow();
 
 /** The same seed for both copies; every timestamp given, so last writer wins decides alike. */
 function seed(): Record<string, Json[]> {
@@ -103,47 +88,6 @@ async function state(systems: StartedSystems): Promise<Record<string, Record<str
 	return out;
 }
 
-const credentials = (systems: StartedSystems) => [
-	...demoCredentials(Object.values(systems.systems)),
-	{
-		id: 'dsWebhookAuth',
-		name: 'Data sync webhook secret',
-		type: 'httpHeaderAuth',
-		data: { name: 'X-Sync-Secret', value: REQUEST_VALUE },
-	},
-	{
-		id: 'dsPartitionCall',
-		name: 'Data sync partition calls',
-		type: 'httpHeaderAuth',
-		data: { name: 'X-Sync-Secret', value: PARTITION_VALUE },
-	},
-	{
-		id: 'dsPartitionTrigger',
-		name: 'Data sync partition calls',
-		type: 'dataSyncWebhookApi',
-		data: {
-			authMethod: 'headerSecret',
-			headerName: 'X-Sync-Secret',
-			secret: PARTITION_VALUE,
-			toleranceSeconds: 300,
-		},
-	},
-];
-
-async function runPartitioned(url: string): Promise<{ status: number; body: Json }> {
-	const res = await fetch(url, {
-		method: 'POST',
-		headers: { 'X-Sync-Secret': REQUEST_VALUE, 'Content-Type': 'application/json' },
-		body: '{}',
-	});
-	const text = await res.text();
-	try {
-		return { status: res.status, body: JSON.parse(text) as Json };
-	} catch {
-		throw new Error(`the partitioned sync answered ${res.status}: ${text}`);
-	}
-}
-
 const describeQueue = describeWithN8n(
 	'partitioned sync in queue mode',
 	n8nInstalled() ? queuePrerequisites() : [],
@@ -161,7 +105,6 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 		await Promise.all([seedSystems(queued), seedSystems(regular)]);
 		const tgz = packPackage();
 		const [queuePort, singlePort] = [await freePortPair(), await freePortPair()];
-		const partitionUrl = (port: number) => `http://127.0.0.1:${port}/webhook/data-sync/partition`;
 		[queue, single] = await Promise.all([
 			startN8nQueue({
 				port: queuePort,
@@ -169,14 +112,14 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 				workers: 2,
 				concurrency: 2,
 				credentials: credentials(queued),
-				workflows: [partition, parentFor(partitionUrl(queuePort))],
+				workflows: [partition, parentFor(partitionUrl(queuePort), MAX_KEYS)],
 				publish: [partition.id, PARENT_ID],
 			}),
 			startN8n({
 				port: singlePort,
 				packageTgz: tgz,
 				credentials: credentials(regular),
-				workflows: [partition, parentFor(partitionUrl(singlePort))],
+				workflows: [partition, parentFor(partitionUrl(singlePort), MAX_KEYS)],
 				publish: [partition.id, PARENT_ID],
 			}),
 		]);

@@ -266,6 +266,8 @@ export interface RunningN8nQueue {
 	executionsByWorker(): Promise<Record<string, string[]>>;
 	/** Ids main put on the queue ("Enqueued execution <id>" in main's log), in order. */
 	enqueuedExecutions(): string[];
+	/** Process name -> pid of its n8n process (its task runner is a child of it). */
+	pids(): Record<string, number | undefined>;
 	/** Kills every process, drops the database, deletes the run's Redis keys and folders. */
 	stop(): Promise<void>;
 }
@@ -552,6 +554,7 @@ export async function startN8nQueue(options: StartN8nQueueOptions = {}): Promise
 					const match = ENQUEUED.exec(entry.message);
 					return match ? [match[1]] : [];
 				}),
+			pids: () => Object.fromEntries(handles.map((h) => [h.name, h.child?.pid])),
 			stop,
 		};
 	} catch (error) {

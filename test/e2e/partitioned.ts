@@ -1,0 +1,89 @@
+/**
+ * The set-up of a partitioned sync (workflows/day66-partitioned-sync.json calling
+ * workflows/day66-sync-partition.json once per key range), shared by the e2e
+ * (test/e2e/partitioned.test.ts) and the benchmark (bench/partitioned.ts): the two bundled
+ * workflows, the credentials for the demo systems and the two webhook secrets, and the call that
+ * starts a partitioned sync.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { demoCredentials } from '../../demo/systems/credentials.ts';
+import type { StartedSystems } from '../systems/helpers';
+import { ROOT } from './n8n';
+
+export type Json = Record<string, unknown>;
+export type Workflow = Json & {
+	id: string;
+	nodes: Array<Json & { name: string; parameters: Json }>;
+};
+
+export const SYSTEMS = ['system_a', 'system_b', 'system_c'];
+export const REQUEST_VALUE = 'partitioned-e2e-request-value';
+export const PARTITION_VALUE = 'partitioned-e2e-partition-value';
+export const PARENT_ID = 'day66PartitionedSync1';
+
+export const loadWorkflow = (file: string) =>
+	JSON.parse(readFileSync(path.join(ROOT, 'workflows', file), 'utf8')) as Workflow;
+
+/** The bundled parent workflow with this n8n's partition URL and the given Max Keys per Range. */
+export function parentFor(partitionUrl: string, maxKeysPerRange: number): Workflow {
+	const wf = loadWorkflow('day66-partitioned-sync.json');
+	const settings = wf.nodes.find((n) => n.name === 'Settings')!;
+	const assignments = (settings.parameters.assignments as { assignments: Json[] }).assignments;
+	for (const a of assignments) {
+		if (a.name === 'partitionUrl') a.value = partitionUrl;
+		if (a.name === 'maxKeysPerRange') a.value = maxKeysPerRange;
+	}
+	return wf;
+}
+
+/** The bundled partition workflow (one key range per execution). */
+export const partitionWorkflow = (): Workflow => loadWorkflow('day66-sync-partition.json');
+
+/** The partition webhook of an n8n on `port` (the parent calls it once per range). */
+export const partitionUrl = (port: number) =>
+	`http://127.0.0.1:${port}/webhook/data-sync/partition`;
+
+/** The demo systems' credentials and the two webhook secrets both workflows use. */
+export const credentials = (systems: StartedSystems) => [
+	...demoCredentials(Object.values(systems.systems)),
+	{
+		id: 'dsWebhookAuth',
+		name: 'Data sync webhook secret',
+		type: 'httpHeaderAuth',
+		data: { name: 'X-Sync-Secret', value: REQUEST_VALUE },
+	},
+	{
+		id: 'dsPartitionCall',
+		name: 'Data sync partition calls',
+		type: 'httpHeaderAuth',
+		data: { name: 'X-Sync-Secret', value: PARTITION_VALUE },
+	},
+	{
+		id: 'dsPartitionTrigger',
+		name: 'Data sync partition calls',
+		type: 'dataSyncWebhookApi',
+		data: {
+			authMethod: 'headerSecret',
+			headerName: 'X-Sync-Secret',
+			secret: PARTITION_VALUE,
+			toleranceSeconds: 300,
+		},
+	},
+];
+
+/** POST to the parent's webhook (data-sync/partitioned); its status and JSON report. */
+export async function runPartitioned(url: string): Promise<{ status: number; body: Json }> {
+	const res = await fetch(url, {
+		method: 'POST',
+		headers: { 'X-Sync-Secret': REQUEST_VALUE, 'Content-Type': 'application/json' },
+		body: '{}',
+	});
+	const text = await res.text();
+	try {
+		return { status: res.status, body: JSON.parse(text) as Json };
+	} catch {
+		throw new Error(`the partitioned sync answered ${res.status}: ${text}`);
+	}
+}
