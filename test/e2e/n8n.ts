@@ -298,6 +298,49 @@ function installExitHook(): void {
 	});
 }
 
+/** Milliseconds per setup step, and the wrapper that records them. */
+export function stepTimer() {
+	const timings: Record<string, number> = {};
+	const timed = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
+		const t0 = Date.now();
+		try {
+			return await run();
+		} finally {
+			timings[step] = Date.now() - t0;
+		}
+	};
+	return { timings, timed };
+}
+
+/**
+ * Before `n8n start`: the package installed into the user folder, credentials and workflows
+ * imported with the CLI (files written to `inputs`), the workflows to publish published.
+ */
+export async function prepareN8n(
+	userFolder: string,
+	inputs: string,
+	options: Pick<StartN8nOptions, 'packageTgz' | 'credentials' | 'workflows' | 'publish'>,
+	env: NodeJS.ProcessEnv,
+	timed: ReturnType<typeof stepTimer>['timed'],
+): Promise<void> {
+	const tgz = options.packageTgz;
+	if (tgz) await timed('installPackage', () => installPackage(userFolder, tgz, env));
+	mkdirSync(inputs, { recursive: true });
+	if (options.credentials?.length) {
+		const file = path.join(inputs, 'credentials.json');
+		writeFileSync(file, JSON.stringify(options.credentials));
+		await timed('importCredentials', () => mustCli(['import:credentials', `--input=${file}`], env));
+	}
+	if (options.workflows?.length) {
+		const file = path.join(inputs, 'workflows.json');
+		writeFileSync(file, JSON.stringify(options.workflows));
+		await timed('importWorkflows', () => mustCli(['import:workflow', `--input=${file}`], env));
+	}
+	for (const id of options.publish ?? []) {
+		await timed(`publish:${id}`, () => mustCli(['publish:workflow', `--id=${id}`], env));
+	}
+}
+
 export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8n> {
 	if (!n8nInstalled()) {
 		throw new Error(
@@ -337,36 +380,8 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 		const port = options.port ?? (await freePortPair());
 		const env = serverEnv(userFolder, port);
 		const url = `http://127.0.0.1:${port}`;
-		const timings: Record<string, number> = {};
-		const timed = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
-			const t0 = Date.now();
-			try {
-				return await run();
-			} finally {
-				timings[step] = Date.now() - t0;
-			}
-		};
-
-		const tgz = options.packageTgz;
-		if (tgz) await timed('installPackage', () => installPackage(userFolder, tgz, env));
-
-		const inputs = path.join(userFolder, 'e2e-inputs');
-		mkdirSync(inputs, { recursive: true });
-		if (options.credentials?.length) {
-			const file = path.join(inputs, 'credentials.json');
-			writeFileSync(file, JSON.stringify(options.credentials));
-			await timed('importCredentials', () =>
-				mustCli(['import:credentials', `--input=${file}`], env),
-			);
-		}
-		if (options.workflows?.length) {
-			const file = path.join(inputs, 'workflows.json');
-			writeFileSync(file, JSON.stringify(options.workflows));
-			await timed('importWorkflows', () => mustCli(['import:workflow', `--input=${file}`], env));
-		}
-		for (const id of options.publish ?? []) {
-			await timed(`publish:${id}`, () => mustCli(['publish:workflow', `--id=${id}`], env));
-		}
+		const { timings, timed } = stepTimer();
+		await prepareN8n(userFolder, path.join(userFolder, 'e2e-inputs'), options, env, timed);
 
 		installExitHook();
 		const launch = async (): Promise<void> => {

@@ -33,7 +33,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -44,12 +44,12 @@ import {
 	N8N_DIR,
 	N8N_VERSION,
 	freePortPair,
-	installPackage,
 	killGroup,
-	mustCli,
 	n8nInstalled,
 	node24,
 	node24Path,
+	prepareN8n,
+	stepTimer,
 	waitReady,
 } from './n8n';
 
@@ -362,15 +362,7 @@ export async function startN8nQueue(options: StartN8nQueueOptions = {}): Promise
 	};
 
 	try {
-		const timings: Record<string, number> = {};
-		const timed = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
-			const t0 = Date.now();
-			try {
-				return await fn();
-			} finally {
-				timings[step] = Date.now() - t0;
-			}
-		};
+		const { timings, timed } = stepTimer();
 
 		await timed('createDatabase', () => psql(pg, 'postgres', `CREATE DATABASE "${database}"`));
 		databaseCreated = true;
@@ -409,27 +401,7 @@ export async function startN8nQueue(options: StartN8nQueueOptions = {}): Promise
 		mkdirSync(folder('main'), { recursive: true });
 
 		const tgz = options.packageTgz;
-		if (tgz) await timed('installPackage', () => installPackage(folder('main'), tgz, mainEnv));
-
-		const inputs = path.join(baseFolder, 'inputs');
-		mkdirSync(inputs, { recursive: true });
-		if (options.credentials?.length) {
-			const file = path.join(inputs, 'credentials.json');
-			writeFileSync(file, JSON.stringify(options.credentials));
-			await timed('importCredentials', () =>
-				mustCli(['import:credentials', `--input=${file}`], mainEnv),
-			);
-		}
-		if (options.workflows?.length) {
-			const file = path.join(inputs, 'workflows.json');
-			writeFileSync(file, JSON.stringify(options.workflows));
-			await timed('importWorkflows', () =>
-				mustCli(['import:workflow', `--input=${file}`], mainEnv),
-			);
-		}
-		for (const id of options.publish ?? []) {
-			await timed(`publish:${id}`, () => mustCli(['publish:workflow', `--id=${id}`], mainEnv));
-		}
+		await prepareN8n(folder('main'), path.join(baseFolder, 'inputs'), options, mainEnv, timed);
 
 		installExitHook();
 		const launch = async (
