@@ -8,7 +8,9 @@
  * (each system stamps its own writes); both tools under test are told to ignore them.
  */
 
-export { mulberry32 } from '../../demo/systems/prng.ts';
+import { mulberry32 } from '../../demo/systems/prng.ts';
+
+export { mulberry32 };
 
 export type Rec = Record<string, unknown>;
 
