@@ -177,6 +177,7 @@ describeE2e('the Data Sync Trigger in a real n8n', () => {
 			trigger: 'request',
 			changes: null,
 			echoesDropped: 0,
+			range: null,
 			receivedAt: expect.any(String),
 		});
 		await waitForExecutions(before + 1);
