@@ -298,6 +298,26 @@ function installExitHook(): void {
 	});
 }
 
+/**
+ * Stops an n8n process and its process group: SIGTERM, SIGKILL after 10 s, then SIGKILL to the
+ * group, as a task runner may outlive the main process for a moment.
+ */
+export async function stopGroup(proc: ChildProcess): Promise<void> {
+	const exited = new Promise<void>((resolve) => {
+		if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+		else proc.once('exit', () => resolve());
+	});
+	killGroup(proc, 'SIGTERM');
+	const timer = setTimeout(() => killGroup(proc, 'SIGKILL'), 10_000);
+	await exited;
+	clearTimeout(timer);
+	try {
+		process.kill(-proc.pid!, 'SIGKILL');
+	} catch {
+		// group already empty
+	}
+}
+
 /** Milliseconds per setup step, and the wrapper that records them. */
 export function stepTimer() {
 	const timings: Record<string, number> = {};
@@ -356,22 +376,8 @@ export async function startN8n(options: StartN8nOptions = {}): Promise<RunningN8
 		if (stopped) return;
 		stopped = true;
 		if (child) {
-			const proc = child;
-			const exited = new Promise<void>((resolve) => {
-				if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-				else proc.once('exit', () => resolve());
-			});
-			killGroup(proc, 'SIGTERM');
-			const timer = setTimeout(() => killGroup(proc, 'SIGKILL'), 10_000);
-			await exited;
-			clearTimeout(timer);
-			// A task runner may outlive the main process for a moment: make sure the group is gone.
-			try {
-				process.kill(-proc.pid!, 'SIGKILL');
-			} catch {
-				// group already empty
-			}
-			running.delete(proc);
+			await stopGroup(child);
+			running.delete(child);
 		}
 		rmSync(userFolder, { recursive: true, force: true });
 	};

@@ -50,6 +50,7 @@ import {
 	node24Path,
 	prepareN8n,
 	stepTimer,
+	stopGroup,
 	waitReady,
 } from './n8n';
 
@@ -291,19 +292,7 @@ function installExitHook(): void {
 async function stopProcess(handle: ProcessHandle): Promise<void> {
 	const proc = handle.child;
 	if (!proc) return;
-	const exited = new Promise<void>((resolve) => {
-		if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-		else proc.once('exit', () => resolve());
-	});
-	killGroup(proc, 'SIGTERM');
-	const timer = setTimeout(() => killGroup(proc, 'SIGKILL'), 10_000);
-	await exited;
-	clearTimeout(timer);
-	try {
-		process.kill(-proc.pid!, 'SIGKILL'); // its task runner too
-	} catch {
-		// group already empty
-	}
+	await stopGroup(proc);
 	running.delete(proc);
 }
 
