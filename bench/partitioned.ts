@@ -16,7 +16,8 @@
  * plus its task runner, /proc sampled every 250 ms, and the kernel's VmHWM of each), bytes on
  * the wire to and from the systems (a byte-counting TCP proxy in front of each system: the
  * credentials point at it), CPU seconds of the workers, main, the demo systems, Redis +
- * PostgreSQL and this process (the proxies) during the sync; then whether both sets end in the
+ * PostgreSQL and this process (the proxies) during the sync, the rows of the run's base (a
+ * PostgreSQL database of its own per run); then whether both sets end in the
  * same state (count and content hash of every system, POST /records/checksums). Figures only:
  * nothing here asserts a time.
  */
@@ -27,6 +28,7 @@ import path from 'node:path';
 import { customer, startSystems, type StartedSystems } from '../test/systems/helpers';
 import { freePortPair, packPackage } from '../test/e2e/n8n.ts';
 import {
+	createBaseStore,
 	credentials,
 	PARENT_ID,
 	parentFor,
@@ -262,6 +264,9 @@ interface RunResult {
 	ranges: number;
 	conflicts: number;
 	written: number;
+	/** Rows in the run's base (data_sync_base) afterwards, and what the report says it wrote. */
+	baseRows: number;
+	baseRowsReported: number;
 	reportStatus: unknown;
 	partitionsPerWorker: Record<string, number>;
 	peakRssMbPerWorker: Record<string, number>;
@@ -289,15 +294,19 @@ async function runOnce(
 	const partition = partitionWorkflow();
 	const port = await freePortPair();
 	log(`run with ${workers} worker(s): starting n8n in queue mode`);
+	const base = await createBaseStore();
 	const queue = await startN8nQueue({
 		port,
 		packageTgz: tgz,
 		workers,
 		concurrency: o.concurrency,
-		credentials: credentials(proxied),
+		credentials: credentials(proxied, base),
 		workflows: [partition, parentFor(partitionUrl(port), o.maxKeys)],
 		publish: [partition.id, PARENT_ID],
 		readyTimeoutMs: 180_000,
+	}).catch(async (error: unknown) => {
+		await base.drop();
+		throw error;
 	});
 	try {
 		await queue.waitForWebhook('data-sync/partition');
@@ -362,6 +371,9 @@ async function runOnce(
 		const byWorker = await queue.executionsByWorker();
 		const body = res.body;
 		const keys = Number(body.keys ?? 0);
+		const [{ rows }] = await base.query<{ rows: number }>(
+			'SELECT count(*)::int AS rows FROM data_sync_base',
+		);
 		const mb = (kb: number) => Math.round(kb / 1024);
 		return {
 			workers,
@@ -372,6 +384,8 @@ async function runOnce(
 			ranges: Number(body.ranges ?? (body.partitions as unknown[] | undefined)?.length ?? 0),
 			conflicts: Number(body.conflicts ?? 0),
 			written: Number(body.written ?? 0),
+			baseRows: rows,
+			baseRowsReported: Number(body.base_rows ?? 0),
 			reportStatus: body.status,
 			partitionsPerWorker: Object.fromEntries(
 				Object.entries(byWorker).map(([w, ids]) => [
@@ -392,6 +406,7 @@ async function runOnce(
 		};
 	} finally {
 		await queue.stop();
+		await base.drop();
 		for (const p of Object.values(proxies)) await p.close();
 	}
 }
@@ -443,6 +458,7 @@ export async function main(argv: string[]): Promise<void> {
 			row('keys/s', (r) => Math.round(r.keysPerS).toLocaleString('en')),
 			row('ranges', (r) => String(r.ranges)),
 			row('conflicts, written', (r) => `${r.conflicts}, ${r.written}`),
+			row('base rows (table, report)', (r) => `${r.baseRows}, ${r.baseRowsReported}`),
 			row('partitions per worker', (r) => JSON.stringify(r.partitionsPerWorker)),
 			row('peak RSS per worker (+ runner)', (r) => JSON.stringify(r.peakRssMbPerWorker) + ' MB'),
 			row('VmHWM per worker (+ runner)', (r) => JSON.stringify(r.hwmMbPerWorker) + ' MB'),

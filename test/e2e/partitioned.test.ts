@@ -14,14 +14,18 @@
  *   log lines, matched with n8n's execution records of the partition workflow);
  * - afterwards the three systems agree, and hold the same records as the systems synced by
  *   the regular-mode n8n (version and timestamps aside);
+ * - the base (table data_sync_base in a PostgreSQL database of each n8n's own) holds one row per
+ *   key the partitions wrote, the same in both; a key then edited on system_b alone is no
+ *   conflict (the base shows only system_b changed it) and its base row moves on;
  * - a second run finds nothing to do: no range differs, nothing is written.
  *
  * Skips itself, saying why, when n8n, PostgreSQL or Redis is missing, unless E2E_REQUIRED=1.
  */
-import { customer, startSystems, type StartedSystems } from '../systems/helpers';
+import { customer, startSystems, systemApi, type StartedSystems } from '../systems/helpers';
 import { describeWithN8n } from './describe';
 import { freePortPair, n8nInstalled, packPackage, startN8n, type RunningN8n } from './n8n';
 import {
+	createBaseStore,
 	credentials,
 	PARENT_ID,
 	parentFor,
@@ -29,6 +33,7 @@ import {
 	partitionWorkflow,
 	runPartitioned,
 	SYSTEMS,
+	type BaseStore,
 	type Json,
 } from './partitioned';
 import { queuePrerequisites, startN8nQueue, type RunningN8nQueue } from './queue';
@@ -98,10 +103,13 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 	let regular: StartedSystems;
 	let queue: RunningN8nQueue;
 	let single: RunningN8n;
+	let queueBase: BaseStore;
+	let singleBase: BaseStore;
 
 	beforeAll(async () => {
 		queued = await startSystems();
 		regular = await startSystems();
+		[queueBase, singleBase] = [await createBaseStore(), await createBaseStore()];
 		await Promise.all([seedSystems(queued), seedSystems(regular)]);
 		const tgz = packPackage();
 		const [queuePort, singlePort] = [await freePortPair(), await freePortPair()];
@@ -111,14 +119,14 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 				packageTgz: tgz,
 				workers: 2,
 				concurrency: 2,
-				credentials: credentials(queued),
+				credentials: credentials(queued, queueBase),
 				workflows: [partition, parentFor(partitionUrl(queuePort), MAX_KEYS)],
 				publish: [partition.id, PARENT_ID],
 			}),
 			startN8n({
 				port: singlePort,
 				packageTgz: tgz,
-				credentials: credentials(regular),
+				credentials: credentials(regular, singleBase),
 				workflows: [partition, parentFor(partitionUrl(singlePort), MAX_KEYS)],
 				publish: [partition.id, PARENT_ID],
 			}),
@@ -134,7 +142,7 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 	afterAll(async () => {
 		if (process.env.E2E_DEBUG) for (const p of queue?.processes ?? []) console.log(queue.logs(p));
 		await Promise.all([queue?.stop(), single?.stop()]);
-		await Promise.all([queued?.stop(), regular?.stop()]);
+		await Promise.all([queued?.stop(), regular?.stop(), queueBase?.drop(), singleBase?.drop()]);
 	}, 120_000);
 
 	it('reconciles every differing range on both workers, to the same end state as one n8n', async () => {
@@ -148,6 +156,8 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 		for (const run of [q, r]) {
 			expect(run.status).toBe(200);
 			expect(run.body).toMatchObject({ status: 'passed', failed_ranges: [] });
+			// No base yet: keys 1-20, which system_a and system_b hold differently, are conflicts.
+			expect(Number(run.body.conflicts)).toBeGreaterThanOrEqual(20);
 		}
 		// 215 keys in all (200 on system_a, 15 only on system_c), at most MAX_KEYS per range.
 		const ranges = q.body.partitions as Json[];
@@ -186,7 +196,56 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 		expect(afterQueue.system_a['p-0001'].tier).toBe('gold');
 		expect(afterQueue.system_c['p-0011'].tier).toBe('silver');
 		expect(afterQueue.system_b['p-0300'].tier).toBe('platinum');
+
+		// The base: a row per key validated after a write (all 215: every key lacked a copy
+		// somewhere), the same in both stores.
+		const rows = (store: BaseStore) =>
+			store.query<{ key: string; fingerprint: string }>(
+				'SELECT key, fingerprint FROM data_sync_base ORDER BY key',
+			);
+		const [queueRows, singleRows] = await Promise.all([rows(queueBase), rows(singleBase)]);
+		expect(q.body.base_rows).toBe(queueRows.length);
+		expect(queueRows).toHaveLength(215);
+		expect(queueRows).toEqual(singleRows);
 	}, 300_000);
+
+	it('keeps the base per key: an edit on one system alone is no conflict, and the base moves on', async () => {
+		const edited = ['p-0031', 'p-0032', 'p-0150', 'p-0151', 'p-0302'];
+		const baseOf = async () =>
+			Object.fromEntries(
+				(
+					await queueBase.query<{ key: string; fingerprint: string; synced_at: string }>(
+						`SELECT key, fingerprint, synced_at FROM data_sync_base WHERE key IN (${edited.map((k) => `'${k}'`).join(', ')})`,
+					)
+				).map((r) => [r.key, r]),
+			);
+		const before = await baseOf();
+		// Edited in system_b itself, through its own API, as a person or app there would. Without a
+		// base each would be a conflict (the systems differ, nothing says which one changed).
+		for (const key of edited) {
+			const res = await systemApi(
+				queued.systems.system_b,
+				'PUT',
+				`/records/${key}`,
+				customer(key, { tier: 'diamond' }),
+			);
+			expect(res).toMatchObject({ id: key, tier: 'diamond' });
+		}
+		const run = await runPartitioned(queue.webhookUrl('data-sync/partitioned'));
+		console.log(`[partitioned e2e] after 5 edits on system_b: ${JSON.stringify(run.body)}`);
+		expect(run.status).toBe(200);
+		expect(run.body).toMatchObject({ status: 'passed', conflicts: 0, written: 10, base_rows: 5 });
+		const after = await state(queued);
+		for (const key of edited) {
+			expect(after.system_a[key].tier).toBe('diamond');
+			expect(after.system_c[key].tier).toBe('diamond');
+		}
+		const moved = await baseOf();
+		for (const key of edited) {
+			expect(moved[key].fingerprint).not.toBe(before[key].fingerprint);
+			expect(Date.parse(moved[key].synced_at)).toBeGreaterThan(Date.parse(before[key].synced_at));
+		}
+	}, 180_000);
 
 	it('a second run finds no range that differs and writes nothing', async () => {
 		const before = await state(queued);

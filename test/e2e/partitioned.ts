@@ -2,8 +2,8 @@
  * The set-up of a partitioned sync (workflows/day66-partitioned-sync.json calling
  * workflows/day66-sync-partition.json once per key range), shared by the e2e
  * (test/e2e/partitioned.test.ts) and the benchmark (bench/partitioned.ts): the two bundled
- * workflows, the credentials for the demo systems and the two webhook secrets, and the call that
- * starts a partitioned sync.
+ * workflows, the credentials for the demo systems, the two webhook secrets and the base store (a
+ * PostgreSQL database of its own per run), and the call that starts a partitioned sync.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { demoCredentials } from '../../demo/systems/credentials.ts';
 import type { StartedSystems } from '../systems/helpers';
 import { ROOT } from './n8n';
+import { postgresTarget, psql } from './queue';
 
 export type Json = Record<string, unknown>;
 export type Workflow = Json & {
@@ -45,8 +46,54 @@ export const partitionWorkflow = (): Workflow => loadWorkflow('day66-sync-partit
 export const partitionUrl = (port: number) =>
 	`http://127.0.0.1:${port}/webhook/data-sync/partition`;
 
-/** The demo systems' credentials and the two webhook secrets both workflows use. */
-export const credentials = (systems: StartedSystems) => [
+/** A PostgreSQL database of its own for one n8n's partition base (table data_sync_base). */
+export interface BaseStore {
+	database: string;
+	/** The n8n credential "Data sync base store" (id dsBaseStore) pointing at it. */
+	credential: object;
+	/** Rows of a SELECT on it, through psql and json_agg. */
+	query<T = Json>(sql: string): Promise<T[]>;
+	/** Drops the database. */
+	drop(): Promise<void>;
+}
+
+let stores = 0;
+
+/** Creates an empty database for a partition base (the parent workflow creates the table). */
+export async function createBaseStore(): Promise<BaseStore> {
+	const pg = postgresTarget();
+	const database = `ds_base_${process.pid}_${Date.now().toString(36)}_${stores++}`;
+	await psql(pg, 'postgres', `CREATE DATABASE "${database}"`);
+	return {
+		database,
+		credential: {
+			id: 'dsBaseStore',
+			name: 'Data sync base store',
+			type: 'postgres',
+			data: {
+				host: pg.host,
+				port: pg.port,
+				database,
+				user: pg.user,
+				password: '',
+				ssl: 'disable',
+				allowUnauthorizedCerts: false,
+				maxConnections: 10,
+			},
+		},
+		query: async <T = Json>(sql: string) =>
+			JSON.parse(
+				(await psql(pg, database, `SELECT coalesce(json_agg(q), '[]') FROM (${sql}) q`)) || '[]',
+			) as T[],
+		drop: async () => {
+			await psql(pg, 'postgres', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+		},
+	};
+}
+
+/** The demo systems' credentials, the two webhook secrets and the base store both workflows use. */
+export const credentials = (systems: StartedSystems, base: BaseStore) => [
+	base.credential,
 	...demoCredentials(Object.values(systems.systems)),
 	{
 		id: 'dsWebhookAuth',

@@ -130,7 +130,8 @@ function run(
 	});
 }
 
-async function psql(pg: PostgresTarget, database: string, sql: string): Promise<string> {
+/** One SQL command through psql on `database` (stops at the first error); its unaligned output. */
+export async function psql(pg: PostgresTarget, database: string, sql: string): Promise<string> {
 	const result = await run('psql', [
 		'-h',
 		pg.host,
