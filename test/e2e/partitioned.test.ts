@@ -229,7 +229,7 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 				`/records/${key}`,
 				customer(key, { tier: 'diamond' }),
 			);
-			expect(res).toMatchObject({ id: key, tier: 'diamond' });
+			expect(res).toMatchObject({ data: { id: key, tier: 'diamond' } });
 		}
 		const run = await runPartitioned(queue.webhookUrl('data-sync/partitioned'));
 		console.log(`[partitioned e2e] after 5 edits on system_b: ${JSON.stringify(run.body)}`);
