@@ -8,7 +8,9 @@
  *   bash scripts/run.sh bench-partitioned --keys 20000     # build, n8n install, then the above
  *
  * Options: --keys N (default 1,000,000; env BENCH_KEYS), --max-keys N (the Settings node's
- * maxKeysPerRange, default 50,000), --concurrency N (n8n worker --concurrency, default 2),
+ * maxKeysPerRange, default 10,000 as in the bundled workflow), --concurrency N (n8n worker
+ * --concurrency, default 1: one partition at a time per worker, so a worker is the unit of
+ * parallelism and its peak RSS is one partition's),
  * --out file (default bench/results-partitioned.json).
  *
  * Figures per run: wall time of the POST to data-sync/partitioned, keys/s (the report's keys /
@@ -51,8 +53,8 @@ interface Options {
 function parseArgs(argv: string[]): Options {
 	const o: Options = {
 		keys: Number(process.env.BENCH_KEYS ?? 1_000_000),
-		maxKeys: 50_000,
-		concurrency: 2,
+		maxKeys: 10_000,
+		concurrency: 1,
 		out: path.join(__dirname, 'results-partitioned.json'),
 	};
 	for (let i = 0; i < argv.length; i++) {
