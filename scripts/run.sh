@@ -49,7 +49,8 @@ bench-partitioned)
 	# (--keys N for a smaller run); figures printed, no timed assertions (see bench/README.md).
 	npm run build --silent
 	bash scripts/n8n/install.sh
-	node -e "require('./bench/lib/register.js'); require('./bench/partitioned.ts').main(process.argv.slice(1)).catch((e) => { console.error(e); process.exitCode = 1; })" -- "${@:2}"
+	# Exits when main settles: after a failed run a leftover socket must not keep it waiting.
+	node -e "require('./bench/lib/register.js'); require('./bench/partitioned.ts').main(process.argv.slice(1)).then(() => process.exit(), (e) => { console.error(e); process.exit(1); })" -- "${@:2}"
 	;;
 reliability)
 	# The whole reliability suite at full size (10k-record fault soak, 1000 malformed payloads,
