@@ -156,7 +156,15 @@ export interface TripleDataset {
 	systems: { system_a: Rec[]; system_b: Rec[]; system_c: Rec[] };
 	/** The base as records (what every system held at the last validated sync). */
 	baseRecords: Rec[];
-	counts: { keys: number; changed: number; conflicting: number; created: number; deleted: number };
+	counts: {
+		keys: number;
+		changed: number;
+		conflicting: number;
+		/** Of the conflicting keys, those both systems changed on the same field. */
+		conflictingSameField: number;
+		created: number;
+		deleted: number;
+	};
 }
 
 /**
@@ -169,7 +177,14 @@ export function tripleDataset(n: number, seed = 66): TripleDataset {
 	const b: Rec[] = [];
 	const c: Rec[] = [];
 	const baseRecords: Rec[] = [];
-	const counts = { keys: n, changed: 0, conflicting: 0, created: 0, deleted: 0 };
+	const counts = {
+		keys: n,
+		changed: 0,
+		conflicting: 0,
+		conflictingSameField: 0,
+		created: 0,
+		deleted: 0,
+	};
 	const changedEnd = TRIPLE_SHARES.changed;
 	const conflictEnd = changedEnd + TRIPLE_SHARES.conflicting;
 	const deletedEnd = conflictEnd + TRIPLE_SHARES.deleted;
@@ -194,6 +209,7 @@ export function tripleDataset(n: number, seed = 66): TripleDataset {
 			ra = restamp(edit(r, rnd, 'a', sameField ? 'city' : 'email'), rnd, true);
 			rb = restamp(edit(r, rnd, 'b', sameField ? 'city' : 'phone'), rnd, true);
 			counts.conflicting++;
+			if (sameField) counts.conflictingSameField++;
 		} else if (u < deletedEnd) {
 			const tomb = {
 				...restamp(r, rnd, true),

@@ -21,6 +21,7 @@ import { credentialData } from '../../demo/systems/credentials.ts';
 import { DataSyncSystem3Api } from '../../credentials/DataSyncSystem3Api.credentials.ts';
 import { DataSyncSystemApi } from '../../credentials/DataSyncSystemApi.credentials.ts';
 import { ConflictCheck } from '../../nodes/ConflictCheck/ConflictCheck.node.ts';
+import { ConflictResolve } from '../../nodes/ConflictResolve/ConflictResolve.node.ts';
 import { MultiTargetSync } from '../../nodes/MultiTargetSync/MultiTargetSync.node.ts';
 import { SyncValidate } from '../../nodes/SyncValidate/SyncValidate.node.ts';
 import { testNodeTypes, TEST_TRIGGER_TYPE } from '../../test/harness/index.ts';
@@ -31,6 +32,7 @@ export const N8N_NODES_BASE = path.join(ROOT, '.cache/n8n/node_modules/n8n-nodes
 
 export const RECORDS_TYPE = 'bench.records';
 export const CHECK_TYPE = 'n8n-nodes-data-sync.conflictCheck';
+export const RESOLVE_TYPE = 'n8n-nodes-data-sync.conflictResolve';
 export const SYNC_TYPE = 'n8n-nodes-data-sync.multiTargetSync';
 export const VALIDATE_TYPE = 'n8n-nodes-data-sync.syncValidate';
 export const COMPARE_TYPE = 'n8n-nodes-base.compareDatasets';
@@ -91,6 +93,7 @@ export function nodeTypes(extra: Record<string, INodeType> = {}): Record<string,
 		...testNodeTypes,
 		[RECORDS_TYPE]: new BenchRecords(),
 		[CHECK_TYPE]: new ConflictCheck(),
+		[RESOLVE_TYPE]: new ConflictResolve(),
 		[SYNC_TYPE]: new MultiTargetSync(),
 		[VALIDATE_TYPE]: new SyncValidate(),
 		...extra,

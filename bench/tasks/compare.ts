@@ -15,10 +15,12 @@
  */
 import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
 
+import { ignoredFields } from '../../nodes/shared/engine/index.ts';
+
 import { runWorkflow } from '../../test/harness/index.ts';
 import { connect, node } from '../../test/harness/build.ts';
-import { pairDataset } from '../lib/data.ts';
-import { digest, gc, heapMb, log, maxRssMb, now, profiled, rssMb } from '../lib/measure.ts';
+import { pairDataset, type Rec } from '../lib/data.ts';
+import { digest, gc, heapMb, log, maxRssMb, median, now, profiled, rssMb } from '../lib/measure.ts';
 import {
 	CHECK_TYPE,
 	COMPARE_TYPE,
@@ -34,6 +36,52 @@ export type Tool = 'conflictCheck' | 'compareDatasets';
 type Groups = { same: string[]; different: string[]; onlyA: string[]; onlyB: string[] };
 
 const UNDER_TEST = 'Under Test';
+
+/** What ConflictCheck ignores with the settings below (the key, updated-at, version, tombstone). */
+const IGNORED = ignoredFields({
+	keyFields: ['id'],
+	updatedAtField: 'updated_at',
+	versionField: 'version',
+	tombstoneField: '_deleted',
+});
+
+/** A record's compared fields as JSON with sorted keys (the records are flat). */
+function canonical(r: Rec): string {
+	const keys = Object.keys(r)
+		.filter((k) => !IGNORED.has(k))
+		.sort();
+	return JSON.stringify(r, keys);
+}
+
+/**
+ * The floor for Conflict Check: a bare hash join of both sides, no n8n, no engine. Each side
+ * indexed by key in a Map, each key classified by its compared fields' sorted-key JSON.
+ */
+export function bareJoin(a: Rec[], b: Rec[]): Groups {
+	const byKeyA = new Map<string, Rec>();
+	for (const r of a) byKeyA.set(String(r.id), r);
+	const byKeyB = new Map<string, Rec>();
+	for (const r of b) byKeyB.set(String(r.id), r);
+	const g: Groups = { same: [], different: [], onlyA: [], onlyB: [] };
+	for (const [key, ra] of byKeyA) {
+		const rb = byKeyB.get(key);
+		if (rb === undefined) g.onlyA.push(key);
+		else if (canonical(ra) === canonical(rb)) g.same.push(key);
+		else g.different.push(key);
+	}
+	for (const key of byKeyB.keys()) if (!byKeyA.has(key)) g.onlyB.push(key);
+	return g;
+}
+
+function timedJoin(a: Rec[], b: Rec[]) {
+	gc();
+	const cpu0 = process.cpuUsage();
+	const t0 = now();
+	const groups = bareJoin(a, b);
+	const ms = now() - t0;
+	const cpu = process.cpuUsage(cpu0);
+	return { groups, ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
 
 function workflow(tool: Tool, tag: string) {
 	const nodes: INode[] = [
@@ -120,9 +168,21 @@ async function once(tool: Tool, size: number, tag: string, measured: boolean) {
 	return { data, result, groups, wallMs, cpuMs, rssBefore, profile };
 }
 
-export async function run(args: { tool: Tool; size: number; warmup?: number }) {
+export async function run(args: {
+	tool: Tool;
+	size: number;
+	warmup?: number;
+	/** ConflictCheck only: after the measured run, this many bare joins interleaved with runs. */
+	joinRounds?: number;
+}) {
 	// Warm the JIT and n8n's lazy paths on a small dataset first, as a long-running n8n is.
-	if (args.warmup) await once(args.tool, args.warmup, 'warmup', false);
+	if (args.warmup) {
+		await once(args.tool, args.warmup, 'warmup', false);
+		if (args.joinRounds) {
+			const w = pairDataset(args.warmup);
+			bareJoin(w.a, w.b);
+		}
+	}
 	gc();
 	const { data, result, groups, wallMs, cpuMs, rssBefore, profile } = await once(
 		args.tool,
@@ -137,6 +197,10 @@ export async function run(args: { tool: Tool; size: number; warmup?: number }) {
 		digest: digest(groups[name]),
 		asGenerated: digest(groups[name]) === digest(data.expected[name]),
 	});
+	// After the peak RSS above is read: the extra rounds must not count in it.
+	const joined = args.joinRounds
+		? await interleavedJoin(args.joinRounds, data, groups, nodeMs, cpuMs)
+		: undefined;
 	const out = {
 		tool: args.tool,
 		size: args.size,
@@ -155,9 +219,48 @@ export async function run(args: { tool: Tool; size: number; warmup?: number }) {
 			onlyB: check('onlyB'),
 		},
 		...(profile ? { profile } : {}),
+		...(joined ? { bareJoin: joined } : {}),
 	};
 	log(
 		`${args.tool} ${args.size}: node ${nodeMs} ms, wall ${wallMs.toFixed(0)} ms, peak RSS ${peak.toFixed(0)} MB`,
 	);
 	return out;
+}
+
+/**
+ * In this process, on the same records: bare join, ConflictCheck, bare join, ... (the measured
+ * ConflictCheck run above counts as the first node run). Groups of every join must equal
+ * ConflictCheck's.
+ */
+async function interleavedJoin(
+	rounds: number,
+	data: ReturnType<typeof pairDataset>,
+	checkGroups: Groups,
+	firstNodeMs: number,
+	firstCpuMs: number,
+) {
+	const joins: Array<{ ms: number; cpuMs: number }> = [];
+	const checks = [{ nodeMs: firstNodeMs, cpuMs: firstCpuMs }];
+	let identical = true;
+	const same = (g: Groups) =>
+		(Object.keys(g) as Array<keyof Groups>).every((k) => digest(g[k]) === digest(checkGroups[k]));
+	for (let i = 0; i < rounds; i++) {
+		const j = timedJoin(data.a, data.b);
+		identical &&= same(j.groups);
+		joins.push({ ms: j.ms, cpuMs: j.cpuMs });
+		if (i === rounds - 1) break;
+		gc();
+		const c = await once('conflictCheck', data.a.length, 'main', false);
+		identical &&= same(c.groups);
+		checks.push({ nodeMs: nodeTime(c.result.runData, UNDER_TEST), cpuMs: c.cpuMs });
+	}
+	return {
+		joins,
+		checks,
+		identical,
+		joinMedianMs: median(joins.map((x) => x.ms)),
+		joinMedianCpuMs: median(joins.map((x) => x.cpuMs)),
+		checkMedianMs: median(checks.map((x) => x.nodeMs)),
+		checkMedianCpuMs: median(checks.map((x) => x.cpuMs)),
+	};
 }
