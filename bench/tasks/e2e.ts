@@ -32,10 +32,42 @@ import {
 	type StartedSystems,
 } from '../../test/systems/helpers.ts';
 import { tripleDataset, TRIPLE_SHARES, type Rec } from '../lib/data.ts';
-import { log, now } from '../lib/measure.ts';
+import { digest, log, median, now } from '../lib/measure.ts';
+import { phases, recorder, replay, type Recorder, type RecordedRequest } from '../lib/recorder.ts';
 import { summarize, type ProfileSummary } from '../lib/profile.ts';
 import { ROOT } from '../lib/nodes.ts';
-import { readAll, reseed } from '../lib/sync.ts';
+import { readAll, reseed, stats } from '../lib/sync.ts';
+
+const NAMES = ['system_a', 'system_b', 'system_c'] as const;
+
+/** What a system holds, without the fields each system stamps itself: a digest and counts. */
+async function endState(system: RunningSystem) {
+	const records = await readAll(system);
+	const rows = records.map((r) => {
+		const { version: _v, updated_at: _u, deleted_at: _d, ...rest } = r;
+		return JSON.stringify(rest, Object.keys(rest).sort());
+	});
+	return { records: records.length, digest: digest(rows) };
+}
+
+async function endStates(started: StartedSystems) {
+	const out: Record<string, { records: number; digest: string }> = {};
+	for (const name of NAMES) out[name] = await endState(started.systems[name]);
+	return out;
+}
+
+/** The requests of the sync by kind: method, path without query, per system. */
+function requestKinds(recorded: RecordedRequest[]) {
+	const kinds: Record<string, { requests: number; bytesUp: number; bytesDown: number }> = {};
+	for (const r of recorded) {
+		const k = `${r.system} ${r.method} ${r.path.split('?')[0]}`;
+		const e = (kinds[k] ??= { requests: 0, bytesUp: 0, bytesDown: 0 });
+		e.requests++;
+		e.bytesUp += r.body.length;
+		e.bytesDown += r.responseBytes;
+	}
+	return kinds;
+}
 
 const SECRET = 'bench-webhook-header-value';
 const PACKAGE_PREFIX = 'n8n-nodes-data-sync.';
@@ -237,7 +269,7 @@ async function sync(n8n: RunningN8n, body: unknown) {
 	return { status: res.status, ms, json, requestBytes: Buffer.byteLength(text) };
 }
 
-export async function run(args: { records?: number; maxSyncMs?: number }) {
+export async function run(args: { records?: number; maxSyncMs?: number; bareRounds?: number }) {
 	if (!n8nInstalled())
 		throw new Error('n8n 2.41.1 is not installed in .cache/n8n: run scripts/n8n/install.sh');
 	const total = args.records ?? 10_000;
@@ -253,19 +285,25 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 	const data = tripleDataset(n, 5);
 	let systems: StartedSystems | undefined;
 	let n8n: RunningN8n | undefined;
+	const recorders: Record<string, Recorder> = {};
 	try {
 		const tPack = now();
 		const tgz = packPackage();
 		const packMs = now() - tPack;
 		systems = await startSystems();
 		const started = systems;
-		for (const name of ['system_a', 'system_b', 'system_c'] as const)
-			await reseed(started.systems[name], data.systems[name] as Rec[]);
+		for (const name of NAMES) await reseed(started.systems[name], data.systems[name] as Rec[]);
+		// n8n reaches each system through a recorder, so a bare client can replay its requests.
+		for (const name of NAMES) recorders[name] = await recorder(name, started.systems[name].url);
 		n8n = await startN8n({
 			packageTgz: tgz,
 			workflows: [workflow],
 			credentials: [
-				...systemCredentials(started.systems),
+				...systemCredentials(
+					Object.fromEntries(
+						NAMES.map((name) => [name, { ...started.systems[name], url: recorders[name].url }]),
+					),
+				),
 				{
 					id: 'dsWebhookTrigger',
 					name: 'Data sync webhook',
@@ -293,6 +331,8 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 		);
 		await savedExecution(n8n, 0);
 		const before = lastExecutionId(n8n);
+		for (const name of NAMES) recorders[name].requests.length = 0;
+		const statsBefore = await Promise.all(NAMES.map((name) => stats(started.systems[name])));
 
 		const body = {
 			source_system: 'system_a',
@@ -335,6 +375,7 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 			`e2e sync: HTTP ${res.status} ${String(res.json.validation_status)} in ${res.ms.toFixed(0)} ms`,
 		);
 		const exec = await savedExecution(n8n, before);
+		const ioFloor = await bareClient(started, data, recorders, statsBefore, args.bareRounds ?? 3);
 		const executionMs = exec.stoppedAt - exec.startedAt;
 		const perNode = Object.entries(exec.runData)
 			.map(([name, runs]) => ({
@@ -377,11 +418,96 @@ export async function run(args: { records?: number; maxSyncMs?: number }) {
 				transport: r.transport,
 			},
 			n8nProfile,
+			ioFloor,
 			setupMs: { pack: packMs, ...n8n.timings },
 			distStale: stale,
 		};
 	} finally {
 		await n8n?.stop();
+		for (const r of Object.values(recorders)) await r.close();
 		await systems?.stop();
 	}
+}
+
+/**
+ * The I/O floor: after n8n's sync, the same requests (recorded on their way to the systems)
+ * sent by a bare fetch client to the systems reseeded as before the sync. Rounds alternate
+ * direct and through the recorders (the path n8n took), so the recorder's hop shows; each
+ * round must leave the systems as n8n left them.
+ */
+async function bareClient(
+	started: StartedSystems,
+	data: ReturnType<typeof tripleDataset>,
+	recorders: Record<string, Recorder>,
+	statsBefore: Array<{ requests: number }>,
+	rounds: number,
+) {
+	const recorded = NAMES.flatMap((name) => recorders[name].requests.slice());
+	const statsAfter = await Promise.all(NAMES.map((name) => stats(started.systems[name])));
+	// /_admin/stats calls are not counted among the systems' requests.
+	const systemRequests = NAMES.map((_, i) => statsAfter[i].requests - statsBefore[i].requests);
+	const afterN8n = await endStates(started);
+	const plan = phases(recorded);
+	const auth = Object.fromEntries(NAMES.map((n) => [n, started.systems[n].headers]));
+	const direct = Object.fromEntries(NAMES.map((n) => [n, started.systems[n].url]));
+	const proxied = Object.fromEntries(NAMES.map((n) => [n, recorders[n].url]));
+	const runs: Array<{
+		round: number;
+		via: 'direct' | 'recorder';
+		ms: number;
+		cpuMs: number;
+		requests: number;
+		statusMismatches: number;
+		sameEndState: boolean;
+	}> = [];
+	for (let round = 1; round <= rounds; round++) {
+		const order: Array<'direct' | 'recorder'> =
+			round % 2 ? ['direct', 'recorder'] : ['recorder', 'direct'];
+		for (const via of order) {
+			for (const name of NAMES) await reseed(started.systems[name], data.systems[name] as Rec[]);
+			for (const name of NAMES) recorders[name].requests.length = 0;
+			const r = await replay(plan, via === 'direct' ? direct : proxied, auth);
+			const state = await endStates(started);
+			const sameEndState = NAMES.every(
+				(n) => state[n].digest === afterN8n[n].digest && state[n].records === afterN8n[n].records,
+			);
+			runs.push({ round, via, ...r, sameEndState });
+			log(
+				`e2e bare client round ${round} ${via}: ${r.ms.toFixed(0)} ms, ${r.requests} requests, ` +
+					`${r.statusMismatches} status mismatches, end state ${sameEndState ? 'as n8n left it' : 'DIFFERENT'}`,
+			);
+		}
+	}
+	const of = (via: string) => runs.filter((r) => r.via === via);
+	return {
+		requests: recorded.length,
+		requestsCountedBySystems: systemRequests.reduce((a, b) => a + b, 0),
+		requestsPerSystem: Object.fromEntries(
+			NAMES.map((n, i) => [
+				n,
+				{
+					recorded: recorders[n] ? recorded.filter((r) => r.system === n).length : 0,
+					counted: systemRequests[i],
+				},
+			]),
+		),
+		kinds: requestKinds(recorded),
+		phases: plan.map((p) => ({
+			requests: p.requests.length,
+			concurrency: p.concurrency,
+			kinds: [...new Set(p.requests.map((r) => `${r.system} ${r.method} ${r.path.split('?')[0]}`))],
+		})),
+		recordedSpanMs: recorded.length
+			? Math.max(...recorded.map((r) => r.end)) - Math.min(...recorded.map((r) => r.start))
+			: 0,
+		statusesNotOk: recorded.filter((r) => r.status >= 300).length,
+		endStateAfterN8n: afterN8n,
+		runs,
+		directMedianMs: median(of('direct').map((r) => r.ms)),
+		directMedianCpuMs: median(of('direct').map((r) => r.cpuMs)),
+		recorderMedianMs: median(of('recorder').map((r) => r.ms)),
+		recorderMedianCpuMs: median(of('recorder').map((r) => r.cpuMs)),
+		allSameEndState: runs.every((r) => r.sameEndState),
+		allSameStatuses: runs.every((r) => r.statusMismatches === 0),
+	};
 }
