@@ -859,6 +859,7 @@ interface IoFloor {
 	directMedianCpuMs: number;
 	recorderMedianMs: number;
 	recorderMedianCpuMs: number;
+	seededDiffers: boolean;
 	allSameEndState: boolean;
 	allSameStatuses: boolean;
 }
@@ -929,6 +930,9 @@ function ioFloorGoal(r: E2eResult, f: IoFloor, o: Options) {
 	);
 	out(
 		'   rounds come after it, alternating direct / through the recorders; the recorder hop is what separates the two.',
+	);
+	out(
+		`   end state = every system's records without version/updated_at/deleted_at; the reseeded systems ${f.seededDiffers ? 'differ from it (the check can fail)' : 'ALREADY EQUAL it (the check cannot fail)'}.`,
 	);
 	const x = r.roundTripMs / f.recorderMedianMs;
 	const valid = f.allSameEndState && f.allSameStatuses && f.requests === f.requestsCountedBySystems;
