@@ -270,6 +270,8 @@ interface RunResult {
 	baseRows: number;
 	baseRowsReported: number;
 	reportStatus: unknown;
+	/** The report's failed ranges (the first 3, with their errors) and how many there were. */
+	failedRanges: { count: number; first: unknown[] };
 	partitionsPerWorker: Record<string, number>;
 	peakRssMbPerWorker: Record<string, number>;
 	hwmMbPerWorker: Record<string, number>;
@@ -389,6 +391,10 @@ async function runOnce(
 			baseRows: rows,
 			baseRowsReported: Number(body.base_rows ?? 0),
 			reportStatus: body.status,
+			failedRanges: {
+				count: ((body.failed_ranges as unknown[] | undefined) ?? []).length,
+				first: ((body.failed_ranges as unknown[] | undefined) ?? []).slice(0, 3),
+			},
 			partitionsPerWorker: Object.fromEntries(
 				Object.entries(byWorker).map(([w, ids]) => [
 					w,

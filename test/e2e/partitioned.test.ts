@@ -38,7 +38,7 @@ import {
 } from './partitioned';
 import { queuePrerequisites, startN8nQueue, type RunningN8nQueue } from './queue';
 
-const MAX_KEYS = 40;
+const MAX_KEYS = Number(process.env.E2E_MAX_KEYS ?? 40);
 const partition = partitionWorkflow();
 
 /** The same seed for both copies; every timestamp given, so last writer wins decides alike. */
@@ -244,6 +244,33 @@ describeQueue('a partitioned sync across queue-mode workers', () => {
 		for (const key of edited) {
 			expect(moved[key].fingerprint).not.toBe(before[key].fingerprint);
 			expect(Date.parse(moved[key].synced_at)).toBeGreaterThan(Date.parse(before[key].synced_at));
+		}
+	}, 180_000);
+
+	it('reports a range whose base cannot be written as failed, with the error', async () => {
+		// A fault in the base store: PostgreSQL refuses every new base row (a CHECK constraint no
+		// fingerprint meets), so Commit Base fails in the partition that holds the edited key.
+		await queueBase.exec(
+			"ALTER TABLE data_sync_base ADD CONSTRAINT refuse_rows CHECK (fingerprint = 'never') NOT VALID",
+		);
+		try {
+			const res = await systemApi(
+				queued.systems.system_c,
+				'PUT',
+				'/records/p-0077',
+				customer('p-0077', { tier: 'copper' }),
+			);
+			expect(res).toMatchObject({ data: { id: 'p-0077', tier: 'copper' } });
+			const run = await runPartitioned(queue.webhookUrl('data-sync/partitioned'));
+			console.log(`[partitioned e2e] base store refusing rows: ${JSON.stringify(run.body)}`);
+			expect(run.status).toBe(207);
+			expect(run.body).toMatchObject({ status: 'failed', ranges: 1 });
+			const failed = run.body.failed_ranges as Json[];
+			expect(failed).toHaveLength(1);
+			expect(String(failed[0].from) <= 'p-0077').toBe(true);
+			expect(String(failed[0].error)).toMatch(/\S/);
+		} finally {
+			await queueBase.exec('ALTER TABLE data_sync_base DROP CONSTRAINT refuse_rows');
 		}
 	}, 180_000);
 

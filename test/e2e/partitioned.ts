@@ -54,6 +54,8 @@ export interface BaseStore {
 	credential: object;
 	/** Rows of a SELECT on it, through psql and json_agg. */
 	query<T = Json>(sql: string): Promise<T[]>;
+	/** Runs one SQL command on it (a fault to plant, say). */
+	exec(sql: string): Promise<void>;
 	/** Drops the database. */
 	drop(): Promise<void>;
 }
@@ -86,6 +88,9 @@ export async function createBaseStore(): Promise<BaseStore> {
 			JSON.parse(
 				(await psql(pg, database, `SELECT coalesce(json_agg(q), '[]') FROM (${sql}) q`)) || '[]',
 			) as T[],
+		exec: async (sql: string) => {
+			await psql(pg, database, sql);
+		},
 		drop: async () => {
 			await psql(pg, 'postgres', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
 		},
