@@ -12,7 +12,7 @@ import path from 'node:path';
 import { demoCredentials } from '../../demo/systems/credentials.ts';
 import type { StartedSystems } from '../systems/helpers';
 import { ROOT } from './n8n';
-import { postgresTarget, psql } from './queue';
+import { postgresTarget, psql, psqlRows } from './queue';
 
 export type Json = Record<string, unknown>;
 export type Workflow = Json & {
@@ -84,10 +84,7 @@ export async function createBaseStore(): Promise<BaseStore> {
 				maxConnections: 10,
 			},
 		},
-		query: async <T = Json>(sql: string) =>
-			JSON.parse(
-				(await psql(pg, database, `SELECT coalesce(json_agg(q), '[]') FROM (${sql}) q`)) || '[]',
-			) as T[],
+		query: <T = Json>(sql: string) => psqlRows<T>(pg, database, sql),
 		exec: async (sql: string) => {
 			await psql(pg, database, sql);
 		},

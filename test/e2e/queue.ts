@@ -154,6 +154,16 @@ export async function psql(pg: PostgresTarget, database: string, sql: string): P
 	return result.stdout;
 }
 
+/** The rows of one `SELECT ...` on `database`, through psql and json_agg. */
+export async function psqlRows<T>(pg: PostgresTarget, database: string, sql: string): Promise<T[]> {
+	const out = await psql(
+		pg,
+		database,
+		`SELECT coalesce(json_agg(q), '[]'::json) FROM (${sql.replace(/;\s*$/, '')}) q`,
+	);
+	return JSON.parse(out) as T[];
+}
+
 async function redisCli(redis: RedisTarget, args: string[]): Promise<string> {
 	const result = await run('redis-cli', ['-h', redis.host, '-p', String(redis.port), ...args]);
 	if (result.code !== 0) {
@@ -466,14 +476,7 @@ export async function startN8nQueue(options: StartN8nQueueOptions = {}): Promise
 			}
 			return byWorker;
 		};
-		const query = async <T>(sql: string): Promise<T[]> => {
-			const out = await psql(
-				pg,
-				database,
-				`SELECT coalesce(json_agg(q), '[]'::json) FROM (${sql.replace(/;\s*$/, '')}) q`,
-			);
-			return JSON.parse(out) as T[];
-		};
+		const query = <T>(sql: string) => psqlRows<T>(pg, database, sql);
 
 		return {
 			url,
