@@ -79,7 +79,9 @@ export async function run(args: { size: number }) {
 		}
 		const indexTotalMs = now() - tIndex;
 		const tCheck = now();
-		const result = checkConflicts({ systems, base, scope: 'source', ignored });
+		// As Conflict Check calls it by default (Emit In-Sync Keys off): keys in sync with the base
+		// are counted, not kept.
+		const result = checkConflicts({ systems, base, scope: 'source', ignored, keepInSync: false });
 		const checkMs = now() - tCheck;
 		return {
 			indexMs,

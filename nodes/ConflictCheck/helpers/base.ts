@@ -6,14 +6,7 @@ import {
 } from 'n8n-workflow';
 
 import { DEFAULT_MAX_BASE_KEYS } from '../../shared/parameters/descriptions';
-import {
-	BASE_UPDATE,
-	baseFromStored,
-	DELETED_FINGERPRINT,
-	parseTimestamp,
-	type Base,
-	type KeyCheck,
-} from '../../shared/engine';
+import { BASE_UPDATE, baseFromStored, parseTimestamp, type Base } from '../../shared/engine';
 import { readItem } from '../../shared/errors';
 import { baseSlot } from '../../shared/parameters/read';
 import type { BaseSource } from './parameters';
@@ -141,11 +134,4 @@ export function loadBase(
 		);
 	}
 	return { ...read, keepsBase };
-}
-
-/** Whether the base lacks the state every system now agrees on. */
-export function baseIsStale(check: KeyCheck): boolean {
-	const held = Object.values(check.records).find((r) => r !== undefined);
-	const agreed = held ? held.fingerprint : DELETED_FINGERPRINT;
-	return check.baseEntry?.fingerprint !== agreed;
 }

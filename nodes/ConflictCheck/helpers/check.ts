@@ -5,9 +5,15 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { checkConflicts, ignoredFields, newSyncId, parseTimestamp } from '../../shared/engine';
+import {
+	baseIsStale,
+	checkConflicts,
+	ignoredFields,
+	newSyncId,
+	parseTimestamp,
+} from '../../shared/engine';
 import { errorItem, toNodeError } from '../../shared/errors';
-import { baseIsStale, loadBase } from './base';
+import { loadBase } from './base';
 import {
 	heldAmongCheckedKeys,
 	keyItems,
@@ -88,6 +94,8 @@ export function finishCheck(ctx: IExecuteFunctions, run: ModeRead): INodeExecuti
 		scope: run.scope,
 		ignored,
 		missingMeansDeleted: Boolean(options.missingMeansDeleted),
+		// In-sync keys the base already holds go on only when asked for: no check object for them.
+		keepInSync: Boolean(options.includeInSync),
 	});
 	const syncId = String(options.syncId || '') || newSyncId();
 	const held = heldAmongCheckedKeys(p.systemNames, result);

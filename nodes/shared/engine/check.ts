@@ -39,7 +39,11 @@ export interface CheckOptions {
 	ignored: ReadonlySet<string>;
 	/** With a base, a key absent from a system that the base knows counts as deleted there. */
 	missingMeansDeleted?: boolean;
-	/** Keep the checks of in-sync keys in `keys` (default true); false: count them only. */
+	/**
+	 * Keep the checks of in-sync keys in `keys` (default true). False: an in-sync key the base
+	 * already holds as it is is counted only (no check object is made for it); one the base lacks
+	 * is kept, since a validated sync still has to commit it (see baseIsStale).
+	 */
 	keepInSync?: boolean;
 }
 
@@ -235,12 +239,12 @@ function changeReason(check: KeyCheck, candidates: string[], systems: IndexedSys
 
 function classify(
 	key: string,
+	entry: BaseEntry | undefined,
 	systems: IndexedSystem[],
 	base: Base | undefined,
 	watermark: number | undefined,
 	options: CheckOptions,
 ): KeyCheck {
-	const entry = base?.entries.get(key);
 	const basis: Basis = entry
 		? 'base'
 		: watermark !== undefined
@@ -328,6 +332,64 @@ function classify(
 	return check;
 }
 
+/** Whether the base lacks the state every system now agrees on (an in-sync key's). */
+export function baseIsStale(check: KeyCheck): boolean {
+	const held = Object.values(check.records).find((r) => r !== undefined);
+	const agreed = held ? held.fingerprint : DELETED_FINGERPRINT;
+	return check.baseEntry?.fingerprint !== agreed;
+}
+
+/**
+ * The common case, told without a check object: every system holds a live record with the
+ * base's fingerprint (unchanged everywhere, and the base already holds it).
+ */
+function unchangedEverywhere(key: string, entry: BaseEntry, systems: IndexedSystem[]): boolean {
+	if (entry.fingerprint === DELETED_FINGERPRINT) return false;
+	for (let i = 0; i < systems.length; i++) {
+		const record = systems[i].records.get(key);
+		if (record === undefined || record.deleted || record.fingerprint !== entry.fingerprint)
+			return false;
+	}
+	return true;
+}
+
+function emptyCounts(systems: IndexedSystem[]): CheckCounts {
+	return {
+		keys: 0,
+		conflicts: 0,
+		changes: 0,
+		inSync: 0,
+		basis: { base: 0, watermark: 0, none: 0 },
+		conflictTypes: {},
+		states: Object.fromEntries(
+			systems.map((s) => [
+				s.name,
+				{ unchanged: 0, changed: 0, created: 0, deleted: 0, missing: 0 },
+			]),
+		),
+	};
+}
+
+function countCheck(counts: CheckCounts, check: KeyCheck, systems: IndexedSystem[]): void {
+	counts.keys++;
+	counts.basis[check.basis]++;
+	if (check.kind === 'conflict') {
+		counts.conflicts++;
+		counts.conflictTypes[check.conflictType!] =
+			(counts.conflictTypes[check.conflictType!] ?? 0) + 1;
+	} else if (check.kind === 'change') counts.changes++;
+	else counts.inSync++;
+	for (const s of systems) counts.states[s.name][check.states[s.name]]++;
+}
+
+/** Counts a key unchangedEverywhere found, as countCheck would its check. */
+function countUnchanged(counts: CheckCounts, systems: IndexedSystem[]): void {
+	counts.keys++;
+	counts.basis.base++;
+	counts.inSync++;
+	for (const s of systems) counts.states[s.name].unchanged++;
+}
+
 /**
  * Classifies every key across systems in one pass over hash indexes: each system's records are
  * looked up by key, never scanned per key.
@@ -345,37 +407,27 @@ export function checkConflicts(options: CheckOptions): CheckResult {
 		for (const s of systems) for (const k of s.order) all.add(k);
 		keys = all;
 	}
-	const counts: CheckCounts = {
-		keys: 0,
-		conflicts: 0,
-		changes: 0,
-		inSync: 0,
-		basis: { base: 0, watermark: 0, none: 0 },
-		conflictTypes: {},
-		states: Object.fromEntries(
-			systems.map((s) => [
-				s.name,
-				{ unchanged: 0, changed: 0, created: 0, deleted: 0, missing: 0 },
-			]),
-		),
-	};
+	const counts = emptyCounts(systems);
 	const result: KeyCheck[] = [];
 	const keepInSync = options.keepInSync !== false;
+	// How many of the checked keys each system holds a record for: when that is all it holds,
+	// no key went unchecked and the other systems need not be scanned again.
+	const held: number[] = systems.map(() => 0);
 	for (const key of keys) {
-		const check = classify(key, systems, base, watermark, options);
-		if (check.kind !== 'in_sync' || keepInSync) result.push(check);
-		counts.keys++;
-		counts.basis[check.basis]++;
-		if (check.kind === 'conflict') {
-			counts.conflicts++;
-			counts.conflictTypes[check.conflictType!] =
-				(counts.conflictTypes[check.conflictType!] ?? 0) + 1;
-		} else if (check.kind === 'change') counts.changes++;
-		else counts.inSync++;
-		for (const s of systems) counts.states[s.name][check.states[s.name]]++;
+		const entry = base?.entries.get(key);
+		if (!keepInSync && entry && unchangedEverywhere(key, entry, systems)) {
+			countUnchanged(counts, systems);
+			for (let i = 0; i < held.length; i++) held[i]++;
+			continue;
+		}
+		const check = classify(key, entry, systems, base, watermark, options);
+		if (check.kind !== 'in_sync' || keepInSync || baseIsStale(check)) result.push(check);
+		countCheck(counts, check, systems);
+		for (let i = 0; i < held.length; i++) if (check.records[systems[i].name]) held[i]++;
 	}
+	const allChecked = systems.every((s, i) => s.records.size === held[i]);
 	const notChecked: NotChecked =
-		scope === 'source'
+		scope === 'source' && !allChecked
 			? keysNotChecked(systems)
 			: {
 					count: 0,
