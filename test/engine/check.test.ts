@@ -1013,3 +1013,47 @@ describe('checkConflicts: scope, keys and counts', () => {
 		expect(result.counts.inSync).toBe(n - n / 10);
 	});
 });
+
+describe('keepInSync: false', () => {
+	test('counts in-sync keys the base holds without keeping them; keeps changes and keys the base lacks', () => {
+		const B1 = { ...B0, id: 2, name: 'Bob' };
+		const B2 = { ...B0, id: 3, name: 'Cy' };
+		const all = { base: baseOf([B0, B1]), keepInSync: false };
+		const result = check(
+			[
+				['A', [B0, edit({ id: 2, name: 'Bob', phone: '222' }), B2]],
+				['B', [B0, B1, B2]],
+			],
+			all,
+		);
+		expect(result.keys.map((k) => [k.key, k.kind])).toEqual([
+			['2', 'change'],
+			// In sync, but the base does not hold it yet: a validated sync must still commit it.
+			['3', 'in_sync'],
+		]);
+		expect(result.counts).toMatchObject({ keys: 3, inSync: 2, changes: 1, conflicts: 0 });
+		expect(result.counts.basis).toEqual({ base: 3, watermark: 0, none: 0 });
+		expect(result.counts.states.A).toMatchObject({ unchanged: 1, changed: 1, created: 1 });
+		const kept = check(
+			[
+				['A', [B0, edit({ id: 2, name: 'Bob', phone: '222' }), B2]],
+				['B', [B0, B1, B2]],
+			],
+			{ base: all.base },
+		);
+		expect(kept.keys.map((k) => k.key)).toEqual(['1', '2', '3']);
+		expect(kept.counts).toEqual(result.counts);
+	});
+
+	test('keys only other systems hold are still reported as not checked', () => {
+		const result = check(
+			[
+				['A', [B0]],
+				['B', [B0, { ...B0, id: 9 }]],
+			],
+			{ base: base(), keepInSync: false },
+		);
+		expect(result.keys).toEqual([]);
+		expect(result.notChecked).toEqual({ count: 1, bySystem: { B: 1 }, sample: ['9'] });
+	});
+});
