@@ -1,4 +1,5 @@
 import {
+	assertReadable,
 	canonicalJson,
 	canonicalRecord,
 	DELETED_FINGERPRINT,
@@ -275,4 +276,38 @@ describe('canonical text of flat records (written natively) equals the field-by-
 test('hashText: 22 characters of the base64url sha256 digest', () => {
 	expect(hashText('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7');
 	expect(hashText('abc')).toHaveLength(22);
+});
+
+describe('assertReadable refuses what canonicalJson refuses, and nothing else', () => {
+	const deep = (n: number) => {
+		let v: unknown = 'leaf';
+		for (let i = 0; i < n; i++) v = i % 2 ? [v] : { v };
+		return v;
+	};
+	const values: unknown[] = [
+		{ a: 1, b: [1, { c: 'x' }], d: null, e: new Date(0) },
+		deep(63),
+		deep(64),
+		deep(65),
+		JSON.parse('{"ok":1,"__proto__":{"x":1}}'),
+		{ nested: [{ constructor: 1 }] },
+		{ deeper: { prototype: 'x' } },
+		'text',
+		[1, 2, 3],
+	];
+	test.each(values.map((v, i) => [i, v]))('value %i', (_i, v) => {
+		let expected: string | undefined;
+		try {
+			canonicalJson(v);
+		} catch (error) {
+			expected = (error as Error).message;
+		}
+		let got: string | undefined;
+		try {
+			assertReadable(v);
+		} catch (error) {
+			got = (error as Error).message;
+		}
+		expect(got).toBe(expected);
+	});
 });

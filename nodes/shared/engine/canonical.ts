@@ -74,6 +74,26 @@ export function canonicalJson(value: unknown, depth = 0): string {
 	return canonicalObject(value as RecordData, undefined, depth + 1);
 }
 
+/**
+ * Throws where canonicalJson would (NestingError, UnsafeFieldError) without writing any text: the
+ * check that a record received can be read and rebuilt safely.
+ */
+export function assertReadable(value: unknown, depth = 0): void {
+	if (value === null || typeof value !== 'object' || value instanceof Date) return;
+	if (depth >= MAX_NESTING) throw new NestingError(`nested deeper than ${MAX_NESTING} levels`);
+	if (Array.isArray(value)) {
+		for (let i = 0; i < value.length; i++) assertReadable(value[i], depth + 1);
+		return;
+	}
+	for (const field of Object.keys(value)) {
+		if (UNSAFE_FIELD_NAMES.has(field))
+			throw new UnsafeFieldError(
+				`holding a field named "${field}", which is not allowed at any depth`,
+			);
+		assertReadable((value as RecordData)[field], depth + 1);
+	}
+}
+
 interface Shape {
 	/** The record's own field names, in order, as Object.keys gave them. */
 	keys: string[];

@@ -176,14 +176,32 @@ function kindOf(value: unknown): Kind {
 	return t === 'string' || t === 'number' || t === 'boolean' || t === 'object' ? t : 'any';
 }
 
+interface CompiledField {
+	field: string;
+	kind: Kind;
+	optional: boolean;
+}
+/** Each type's field checks, read once: every item of a run is checked against the same type. */
+const compiled = new WeakMap<object, CompiledField[]>();
+
+function compiledFields(fields: Record<string, FieldCheck>): CompiledField[] {
+	let list = compiled.get(fields);
+	if (!list) {
+		list = Object.entries(fields).map(([field, check]) => {
+			const optional = check.endsWith('?');
+			return { field, optional, kind: (optional ? check.slice(0, -1) : check) as Kind };
+		});
+		compiled.set(fields, list);
+	}
+	return list;
+}
+
 /** The first field of this item that its type does not allow, or undefined when it is one. */
 export function itemProblem<T>(
 	type: ItemType<T>,
 	json: Record<string, unknown>,
 ): ItemProblem | undefined {
-	for (const [field, check] of Object.entries(type.fields) as Array<[string, FieldCheck]>) {
-		const optional = check.endsWith('?');
-		const kind = (optional ? check.slice(0, -1) : check) as Kind;
+	for (const { field, optional, kind } of compiledFields(type.fields)) {
 		const value = json[field];
 		if (value === undefined || value === null) {
 			if (optional || (value === null && kind === 'any')) continue;

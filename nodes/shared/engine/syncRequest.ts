@@ -1,4 +1,4 @@
-import { canonicalJson, type RecordData } from './canonical';
+import { assertReadable, type RecordData } from './canonical';
 import type { KeyRange } from './bisect';
 import type { ChangeEntry, SyncRequest } from './items';
 import { recordKey } from './records';
@@ -115,7 +115,7 @@ export interface KeyedRecord {
 function checkRecord(record: unknown, at: string, keyFields: string[]): KeyedRecord | string {
 	if (!isObject(record)) return `${at} must be an object (a record), not ${shown(record)}`;
 	try {
-		canonicalJson(record);
+		assertReadable(record);
 	} catch (error) {
 		return `${at} is ${(error as Error).message}`;
 	}
