@@ -78,3 +78,51 @@ describe('toCheckedKey', () => {
 		expect(c).not.toHaveProperty('conflictType');
 	});
 });
+
+describe('toCheckedKey: updatedAt text and field order', () => {
+	const spellings = [
+		'2024-01-02T03:04:05.678Z',
+		'2024-01-02T03:04:05Z',
+		'2024-01-02T05:04:05.678+02:00',
+		'2024-01-02 03:04:05.678Z',
+		'0999-01-02T03:04:05.678Z',
+		1704164645,
+		1704164645678,
+	];
+	test.each(spellings)('updated_at %p reads as the canonical ISO text of its instant', (at) => {
+		const k = checkOne([['A', [{ ...B0, updated_at: at }]]]);
+		const expected = new Date(k.records.A!.updatedAt!).toISOString();
+		for (const fields of [{}, { updatedAtField: 'updated_at' }])
+			expect(toCheckedKey(k, ['A'], [...IGNORED], fields).updatedAt.A).toBe(expected);
+	});
+
+	test('fields come in reading order: key, verdict and why first, optional ones only when set', () => {
+		const k = checkOne(
+			[
+				['A', [{ ...B0, email: 'a@x.io', updated_at: T1 }]],
+				['B', [B0]],
+			],
+			{ base: baseOf([B0]) },
+		);
+		const c = toCheckedKey(k, ['A', 'B'], ['id'], { keyFields: ['id'], tombstoneField: 'gone' });
+		expect(Object.keys(c)).toEqual([
+			'key',
+			'kind',
+			'reason',
+			'conflictFields',
+			'changedFields',
+			'states',
+			'proposedFrom',
+			'basis',
+			'sourceSystem',
+			'systems',
+			'records',
+			'deleted',
+			'updatedAt',
+			'base',
+			'ignoredFields',
+			'keyFields',
+			'tombstoneField',
+		]);
+	});
+});

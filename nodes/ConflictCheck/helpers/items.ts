@@ -48,11 +48,9 @@ export function keyItems(
 	const changes: INodeExecutionData[] = [];
 	for (const check of result.keys) {
 		if (!ctx.emit(check)) continue;
-		const checked: CheckedKey = {
-			...toCheckedKey(check, names, ignoredList, ctx.spec),
-			heldAmongCheckedKeys: ctx.heldAmongCheckedKeys,
-			syncId: ctx.syncId,
-		};
+		const checked: CheckedKey = toCheckedKey(check, names, ignoredList, ctx.spec);
+		checked.heldAmongCheckedKeys = ctx.heldAmongCheckedKeys;
+		checked.syncId = ctx.syncId;
 		const item = { json: itemJson(checked), pairedItem: pairKey(check, ctx) };
 		(check.kind === 'conflict' ? conflicts : changes).push(item);
 	}

@@ -131,6 +131,14 @@ function heldFingerprint(record: SyncRecord | undefined, state: SystemState): st
 	return state === 'deleted' ? DELETED_FINGERPRINT : undefined;
 }
 
+/** Whether these systems' records hold the very same value in a field (so the same data). */
+function identical(check: KeyCheck, names: string[], field: string): boolean {
+	const first = check.records[names[0]]!.data[field];
+	for (let i = 1; i < names.length; i++)
+		if (check.records[names[i]]!.data[field] !== first) return false;
+	return true;
+}
+
 function fieldDiff(
 	check: KeyCheck,
 	systems: IndexedSystem[],
@@ -150,10 +158,14 @@ function fieldDiff(
 	if (values && check.basis === 'base') {
 		const changers = candidates.filter((n) => live.includes(n));
 		for (const field of fieldsOf(changers, values)) {
-			const base = canonicalJson(values[field]);
+			let base: string | undefined;
 			const byValue = new Map<string, string[]>();
 			for (const n of changers) {
-				const v = canonicalJson(check.records[n]!.data[field]);
+				const raw = check.records[n]!.data[field];
+				// The very same value is the same data: no canonical text needed.
+				if (raw === values[field]) continue;
+				base ??= canonicalJson(values[field]);
+				const v = canonicalJson(raw);
 				if (v === base) continue;
 				byValue.set(v, [...(byValue.get(v) ?? []), n]);
 			}
@@ -166,6 +178,7 @@ function fieldDiff(
 	// No base values: a field differs when live records disagree on it. Who changed it is known
 	// only from the candidates (systems changed since the watermark, or all of them without one).
 	for (const field of fieldsOf(live)) {
+		if (identical(check, live, field)) continue;
 		const byValue = new Map<string, string[]>();
 		for (const n of live) {
 			const v = canonicalJson(check.records[n]!.data[field]);
@@ -237,6 +250,13 @@ function changeReason(check: KeyCheck, candidates: string[], systems: IndexedSys
 	return `only ${who} ${verb} it since ${since}`;
 }
 
+/** Whether every system holds this fingerprint (a deleted one: a tombstone or nothing). */
+function holdsEverywhere(held: Array<string | undefined>, fp: string): boolean {
+	for (const h of held)
+		if (!(h === fp || (fp === DELETED_FINGERPRINT && h === undefined))) return false;
+	return true;
+}
+
 function classify(
 	key: string,
 	entry: BaseEntry | undefined,
@@ -264,7 +284,8 @@ function classify(
 		baseEntry: entry,
 	};
 	const candidates: string[] = [];
-	const candidateFps = new Set<string>();
+	// The distinct fingerprints the changed systems hold (a few at most: an array beats a Set).
+	const candidateFps: string[] = [];
 	// What each system holds (by position in `systems`): a fingerprint, DELETED or undefined.
 	const held: Array<string | undefined> = new Array(systems.length);
 	for (let i = 0; i < systems.length; i++) {
@@ -277,31 +298,30 @@ function classify(
 		held[i] = fp;
 		if (CHANGE_STATES.has(state)) {
 			candidates.push(system.name);
-			candidateFps.add(fp!);
+			if (!candidateFps.includes(fp!)) candidateFps.push(fp!);
 		}
 	}
 	const source = systems[0].name;
-	const everyoneHolds = (fp: string) =>
-		held.every((h) => h === fp || (fp === DELETED_FINGERPRINT && h === undefined));
+	const everyoneHolds = (fp: string) => holdsEverywhere(held, fp);
 
 	// With the base's values, who changed which field is known: edits to different fields merge.
 	const mergeable =
-		basis === 'base' && entry?.values !== undefined && !candidateFps.has(DELETED_FINGERPRINT);
-	const compareFieldsFirst = candidateFps.size >= 2 && mergeable;
+		basis === 'base' && entry?.values !== undefined && !candidateFps.includes(DELETED_FINGERPRINT);
+	const compareFieldsFirst = candidateFps.length >= 2 && mergeable;
 	if (compareFieldsFirst) {
 		fieldDiff(check, systems, options.ignored, candidates);
 		if (mergeDisjointEdits(check, candidates)) return check;
 	}
-	if (candidateFps.size >= 2) {
+	if (candidateFps.length >= 2) {
 		check.kind = 'conflict';
 		const states = candidates.map((n) => check.states[n]);
-		check.conflictType = candidateFps.has(DELETED_FINGERPRINT)
+		check.conflictType = candidateFps.includes(DELETED_FINGERPRINT)
 			? 'update_delete'
 			: states.every((s) => s === 'created')
 				? 'create_create'
 				: 'update_update';
 		check.reason = conflictReason(check, candidates);
-	} else if (candidateFps.size === 1) {
+	} else if (candidateFps.length === 1) {
 		const [fp] = candidateFps;
 		check.proposedFrom = candidates.includes(source) ? source : candidates[0];
 		if (everyoneHolds(fp)) {
