@@ -7,7 +7,10 @@ import {
 
 import {
 	RESOLVED_KEY,
+	assertReadable,
 	planKey,
+	writeSystems,
+	type PlanOptions,
 	type PlannedSkip,
 	type PlannedWrite,
 	type ResolvedKey,
@@ -53,6 +56,14 @@ export interface Planned {
 	skips: PlannedSkip[];
 	syncType: string;
 	targets: string[];
+	/** A key Write plans just before its batch is sent: until then, how to plan it. */
+	deferred?: Deferred;
+}
+
+/** How to plan a deferred key, and the systems its writes may go to. */
+export interface Deferred {
+	options: PlanOptions;
+	systems: string[];
 }
 
 /** Every mode starts here: the run's options, its planned keys and the items it set aside. */
@@ -71,7 +82,51 @@ interface Readers {
 	optimistic: boolean;
 }
 
-function planItem(ctx: IExecuteFunctions, json: IDataObject, i: number, read: Readers): Planned {
+const isObject = (value: unknown): value is IDataObject =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether fingerprinting this record cannot throw: the engine's check, without the text. */
+function readable(record: unknown): boolean {
+	try {
+		assertReadable(record);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * A key whose plan cannot fail once it is read (its records are plain and its systems were
+ * checked): its planning can wait. Deletes are planned up front, as the mass-delete guard counts
+ * them before anything is written; so is any key whose planning could still fail, so that its
+ * error stops the node before the first write, as ever.
+ */
+function deferredPlan(input: ResolvedKey, options: PlanOptions): Deferred | undefined {
+	if (input.resolvedDeleted || !isObject(input.resolved) || !readable(input.resolved))
+		return undefined;
+	// Throws as planKey would: after the resolved record's fingerprint, before the others'.
+	const systems = writeSystems(input, options);
+	const current = systems.map((s) => input.records[s]);
+	const plain = current.every((r) => r === null || (isObject(r) && readable(r)));
+	return plain ? { options, systems } : undefined;
+}
+
+/** Plans a deferred key now: its writes and skips, as planRun would have. */
+export function planDeferred(p: Planned): void {
+	const { options } = p.deferred!;
+	p.deferred = undefined;
+	const plan = planKey(p.input, options);
+	p.writes = plan.writes;
+	p.skips = plan.skips;
+}
+
+function planItem(
+	ctx: IExecuteFunctions,
+	json: IDataObject,
+	i: number,
+	read: Readers,
+	defer: boolean,
+): Planned {
 	const input = readItem(ctx, RESOLVED_KEY, json, i);
 	const { syncType, mode } = readSyncType(ctx, i, read.syncType);
 	const targets = systemList(read.targets(i), 'Target Systems');
@@ -82,16 +137,19 @@ function planItem(ctx: IExecuteFunctions, json: IDataObject, i: number, read: Re
 		});
 	}
 	const { propagateDeletes, optimistic } = read;
-	const plan = planKey(input, { mode, targets, propagateDeletes, optimistic });
-	return { itemIndex: i, input, ...plan, syncType, targets };
+	const options: PlanOptions = { mode, targets, propagateDeletes, optimistic };
+	const deferred = defer ? deferredPlan(input, options) : undefined;
+	if (deferred) return { itemIndex: i, input, writes: [], skips: [], syncType, targets, deferred };
+	return { itemIndex: i, input, ...planKey(input, options), syncType, targets };
 }
 
 /**
  * Reads every input item as a resolved key and plans its writes. An item an earlier node set
  * aside is reported, never written; an item that cannot be planned stops the node, or under
- * continue-on-fail is set aside with its reason.
+ * continue-on-fail is set aside with its reason. With `defer`, keys whose plan cannot fail are
+ * only read and checked here, and planned later by `planDeferred`.
  */
-export function planRun(ctx: IExecuteFunctions): PlannedRun {
+export function planRun(ctx: IExecuteFunctions, defer = false): PlannedRun {
 	const started = Date.now();
 	const items = ctx.getInputData();
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
@@ -110,7 +168,7 @@ export function planRun(ctx: IExecuteFunctions): PlannedRun {
 			continue;
 		}
 		try {
-			planned.push(planItem(ctx, items[i].json, i, read));
+			planned.push(planItem(ctx, items[i].json, i, read, defer));
 		} catch (error) {
 			const nodeError = itemError(ctx, error, i);
 			if (!ctx.continueOnFail()) throw nodeError;
