@@ -199,15 +199,15 @@ function n8nPid(userFolder: string): number | undefined {
 }
 
 /**
- * Samples the n8n server's CPU through the V8 inspector until `until` settles: SIGUSR1 opens the
- * inspector (n8n prints its address), the Profiler domain does the rest. Best effort: undefined
- * when the inspector cannot be opened (another process holds port 9229, no /proc ...).
+ * Starts sampling the n8n server's CPU through the V8 inspector: SIGUSR1 opens the inspector (n8n
+ * prints its address), the Profiler domain does the rest. Started before the sync is sent, so
+ * opening the inspector and starting the profiler (a stall of several hundred ms in n8n's main
+ * thread, once) is not part of the timed round trip. Best effort: undefined when the inspector
+ * cannot be opened (another process holds port 9229, no /proc ...).
  */
-async function profileN8n(
+async function startN8nProfile(
 	n8n: RunningN8n,
-	until: Promise<unknown>,
-	file: string,
-): Promise<ProfileSummary | undefined> {
+): Promise<((file: string) => Promise<ProfileSummary>) | undefined> {
 	const pid = n8nPid(n8n.userFolder);
 	if (!pid) return undefined;
 	const logStart = n8n.logs().length;
@@ -237,12 +237,15 @@ async function profileN8n(
 	await call('Profiler.enable');
 	await call('Profiler.setSamplingInterval', { interval: 1000 });
 	await call('Profiler.start');
-	await until.catch(() => undefined);
-	const { profile } = (await call('Profiler.stop')) as { profile: unknown };
-	ws.close();
-	mkdirSync(path.dirname(file), { recursive: true });
-	writeFileSync(file, JSON.stringify(profile));
-	return summarize(file);
+	// Let the start's code logging finish before the timed sync begins.
+	await new Promise((r) => setTimeout(r, 1000));
+	return async (file) => {
+		const { profile } = (await call('Profiler.stop')) as { profile: unknown };
+		ws.close();
+		mkdirSync(path.dirname(file), { recursive: true });
+		writeFileSync(file, JSON.stringify(profile));
+		return summarize(file);
+	};
 }
 
 /** POSTs to the webhook and waits as long as n8n takes (fetch gives up after 300 s). */
@@ -340,9 +343,10 @@ export async function run(args: { records?: number; maxSyncMs?: number; bareRoun
 			sync_type: 'bidirectional',
 			sync_data: payloadRecords,
 		};
-		// The sync, sampled by the V8 profiler inside n8n while it runs, and given at most
-		// maxSyncMs: past it the server is stopped and the profile says where the time went.
+		// The sync, sampled by the V8 profiler inside n8n while it runs (started first), and given
+		// at most maxSyncMs: past it the server is stopped and the profile says where the time went.
 		const maxSyncMs = args.maxSyncMs ?? 300_000;
+		const stopProfile = await startN8nProfile(n8n).catch(() => undefined);
 		const request = sync(n8n, body);
 		let timer: NodeJS.Timeout | undefined;
 		const capped = new Promise<'timeout'>(
@@ -353,8 +357,8 @@ export async function run(args: { records?: number; maxSyncMs?: number; bareRoun
 			process.env.BENCH_PROFILE_DIR || path.join(ROOT, 'bench/profiles'),
 			`n8n-sync-${total}.cpuprofile`,
 		);
-		const n8nProfile = await profileN8n(n8n, done, profileFile).catch(() => undefined);
 		const first = await done;
+		const n8nProfile = await stopProfile?.(profileFile).catch(() => undefined);
 		clearTimeout(timer);
 		if (first === 'timeout') {
 			log(`e2e sync: no answer after ${maxSyncMs / 1000} s: stopping n8n`);
