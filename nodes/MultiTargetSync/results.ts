@@ -35,47 +35,66 @@ function keyFields(p: Planned) {
 	};
 }
 
-/** The fields every result of a planned write starts with; the mode adds what became of it. */
-export function writeFields(p: Planned, w: PlannedWrite) {
+/** A key's fields, read once for all of its results. */
+export type KeyFields = ReturnType<typeof keyFields>;
+
+/** A result of a planned write: the key's fields, the write's, then what the mode adds. */
+export function writeFields<T extends object>(key: KeyFields, w: PlannedWrite, what: T) {
 	return {
-		...keyFields(p),
+		...key,
 		system: w.system,
 		op: w.op,
 		idempotencyKey: w.idempotencyKey,
 		expectedFingerprint: w.expectedFingerprint,
+		...what,
 	};
 }
 
 /** A key's results: its unchanged and skipped systems first, then `writeResult` of each write. */
-export function keyResults(p: Planned, writeResult: (w: PlannedWrite) => SyncResult): KeyResults {
-	const skips: SyncResult[] = p.skips.map((s) => ({
-		...keyFields(p),
-		system: s.system,
-		outcome: s.action,
-		action: s.action,
-		reason: s.reason,
-		expectedFingerprint: s.expectedFingerprint,
-	}));
-	return { itemIndex: p.itemIndex, results: [...skips, ...p.writes.map(writeResult)] };
+export function keyResults(
+	p: Planned,
+	writeResult: (key: KeyFields, w: PlannedWrite) => SyncResult,
+): KeyResults {
+	const key = keyFields(p);
+	const results: SyncResult[] = [];
+	for (const s of p.skips) {
+		results.push({
+			...key,
+			system: s.system,
+			outcome: s.action,
+			action: s.action,
+			reason: s.reason,
+			expectedFingerprint: s.expectedFingerprint,
+		});
+	}
+	for (const w of p.writes) results.push(writeResult(key, w));
+	return { itemIndex: p.itemIndex, results };
 }
 
-const count = (results: SyncResult[], outcome: SyncOutcome) =>
-	results.filter((r) => r.outcome === outcome).length;
+/** How many results had each outcome, in one pass. */
+function countOutcomes(keys: KeyResults[]): Map<SyncOutcome, number> {
+	const counts = new Map<SyncOutcome, number>();
+	for (const { results } of keys)
+		for (const { outcome } of results) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+	return counts;
+}
 
 function phaseOf(
 	run: PlannedRun,
 	action: SyncPhase['action'],
-	results: SyncResult[],
+	keys: KeyResults[],
 	stats: TransportStats,
 ): SyncPhase {
+	const counts = countOutcomes(keys);
+	const count = (outcome: SyncOutcome) => counts.get(outcome) ?? 0;
 	return {
 		action,
 		durationMs: Date.now() - run.started,
-		written: count(results, 'written'),
-		unchanged: count(results, 'unchanged'),
-		skipped: count(results, 'skipped'),
-		failed: count(results, 'failed'),
-		conflicts: count(results, 'conflict'),
+		written: count('written'),
+		unchanged: count('unchanged'),
+		skipped: count('skipped'),
+		failed: count('failed'),
+		conflicts: count('conflict'),
 		planned: run.planned.reduce((n, p) => n + p.writes.length, 0),
 		transport: { ...stats },
 	};
@@ -98,19 +117,20 @@ export function syncOutputs(
 	stats: TransportStats = newStats(),
 	problems: WriteProblems = { failed: [], conflicts: [] },
 ): INodeExecutionData[][] {
-	const phase = phaseOf(
-		run,
-		action,
-		keys.flatMap((k) => k.results),
-		stats,
+	// Failed items are copies, taken before the results (this node's own objects) get the phase.
+	const failed = problems.failed.flatMap(({ itemIndex, results }) =>
+		results.map((r) => ({ json: itemJson({ ...r }), pairedItem: { item: itemIndex } })),
 	);
-	const items = (list: KeyResults[], extra: Partial<SyncResult> = {}) =>
-		list.flatMap(({ itemIndex, results }) =>
-			results.map((r) => ({ json: itemJson({ ...r, ...extra }), pairedItem: { item: itemIndex } })),
-		);
+	const phase = phaseOf(run, action, keys, stats);
+	const results = keys.flatMap(({ itemIndex, results }) =>
+		results.map((r) => {
+			r.syncPhase = phase;
+			return { json: itemJson(r), pairedItem: { item: itemIndex } };
+		}),
+	);
 	return [
-		items(keys, { syncPhase: phase }),
-		[...run.setAside, ...items(problems.failed)],
+		results,
+		[...run.setAside, ...failed],
 		problems.conflicts.map(({ itemIndex, conflict }) => ({
 			json: itemJson(conflict),
 			pairedItem: { item: itemIndex },

@@ -14,12 +14,9 @@ export const description: INodeProperties[] = [];
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const run = planRun(this);
 	const keys = run.planned.map((p) =>
-		keyResults(p, (w) => ({
-			...writeFields(p, w),
-			outcome: 'planned',
-			action: `would ${w.op}`,
-			dryRun: true,
-		})),
+		keyResults(p, (key, w) =>
+			writeFields(key, w, { outcome: 'planned', action: `would ${w.op}`, dryRun: true }),
+		),
 	);
 	return syncOutputs(run, 'dryRun', keys);
 }

@@ -16,13 +16,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	// Other nodes do the writes, but the guard holds for them just the same.
 	massDeleteGuard(this, run.planned, run.options);
 	const keys = run.planned.map((p) =>
-		keyResults(p, (w) => ({
-			...writeFields(p, w),
-			target: w.system,
-			...w,
-			outcome: 'planned',
-			action: w.op,
-		})),
+		keyResults(p, (key, w) =>
+			writeFields(key, w, { target: w.system, ...w, outcome: 'planned', action: w.op }),
+		),
 	);
 	return syncOutputs(run, 'planOnly', keys);
 }

@@ -23,11 +23,12 @@ import {
 } from '../../shared/transport/systems';
 import { massDeleteGuard } from '../guard';
 import { WriteQueue } from '../queue';
-import { planRun, type Planned, type PlannedRun } from '../plan';
+import { planRun, type PlannedRun } from '../plan';
 import {
 	keyResults,
 	syncOutputs,
 	writeFields,
+	type KeyFields,
 	type KeyResults,
 	type WriteProblems,
 } from '../results';
@@ -125,9 +126,8 @@ const WRITTEN: Record<WriteOp, string> = {
 	delete: 'deleted',
 };
 
-function writeResult(p: Planned, w: PlannedWrite, o: WriteOutcome): SyncResult {
-	return {
-		...writeFields(p, w),
+function writeResult(key: KeyFields, w: PlannedWrite, o: WriteOutcome): SyncResult {
+	return writeFields(key, w, {
 		outcome: o.outcome,
 		action: o.outcome === 'written' ? WRITTEN[w.op] : null,
 		status: o.status ?? null,
@@ -135,7 +135,7 @@ function writeResult(p: Planned, w: PlannedWrite, o: WriteOutcome): SyncResult {
 		attempts: o.attempts,
 		replayed: o.replayed ?? false,
 		...(o.reason ? { reason: o.reason } : {}),
-	};
+	});
 }
 
 /** The key goes back out as a conflict, with what the check saw, for review or a re-run. */
@@ -153,10 +153,12 @@ function requeued(input: ResolvedKey, o: WriteOutcome): RequeuedConflict {
 /** Failed writes (already among the results) and refused ones, in the order of the input. */
 function writeProblems(run: PlannedRun, keys: KeyResults[], outcomes: Outcomes): WriteProblems {
 	return {
-		failed: keys.map(({ itemIndex, results }) => ({
-			itemIndex,
-			results: results.filter((r) => r.outcome === 'failed'),
-		})),
+		failed: keys
+			.filter(({ results }) => results.some((r) => r.outcome === 'failed'))
+			.map(({ itemIndex, results }) => ({
+				itemIndex,
+				results: results.filter((r) => r.outcome === 'failed'),
+			})),
 		conflicts: run.planned.flatMap((p) =>
 			p.writes
 				.map((w) => outcomes.get(w)!)
@@ -183,6 +185,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
 	// writeRecords gives every write an outcome.
 	const { outcomes, failed } = await writeAll(this, run, stats);
 	if (failed.length > 0) run.setAside = inItemOrder([...run.setAside, ...failed]);
-	const keys = run.planned.map((p) => keyResults(p, (w) => writeResult(p, w, outcomes.get(w)!)));
+	const keys = run.planned.map((p) =>
+		keyResults(p, (key, w) => writeResult(key, w, outcomes.get(w)!)),
+	);
 	return syncOutputs(run, 'write', keys, stats, writeProblems(run, keys, outcomes));
 }
