@@ -33,8 +33,10 @@ export function massDeleteGuard(
 	const maxShare = Number(options.maxDeleteShare ?? 50) / 100;
 	const minDeletes = Number(options.guardFromDeletes ?? 10);
 	const deletes = new Map<string, number>();
-	for (const w of planned.flatMap((p) => p.writes))
-		if (w.op === 'delete') increment(deletes, w.system);
+	for (const p of planned)
+		for (const w of p.writes) if (w.op === 'delete') increment(deletes, w.system);
+	// Most syncs delete nothing: no need to count what the systems hold.
+	if (deletes.size === 0) return;
 	const held = heldRecords(planned);
 	for (const [system, count] of deletes) {
 		const total = held.get(system) ?? count;
