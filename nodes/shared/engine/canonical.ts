@@ -185,6 +185,23 @@ function canonicalObject(
 	return `${out}}`;
 }
 
+/** The ignored-field sets by their field list: bounded, like the shapes. */
+const ignoredSets = new Map<string, ReadonlySet<string>>();
+
+/**
+ * One Set per list of ignored fields, shared by every item that names the same fields: the
+ * shapes above are cached per Set, so a new Set per item would miss them every time.
+ */
+export function ignoredSet(fields: readonly string[]): ReadonlySet<string> {
+	const id = fields.join('\u0000');
+	let set = ignoredSets.get(id);
+	if (!set) {
+		set = new Set(fields);
+		if (ignoredSets.size < MAX_SHAPES) ignoredSets.set(id, set);
+	}
+	return set;
+}
+
 /** Canonical text of a record's compared fields (every field but the ignored ones). */
 export function canonicalRecord(record: RecordData, ignored: ReadonlySet<string>): string {
 	return canonicalObject(record, ignored);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { DELETED_FINGERPRINT, fingerprint, type RecordData } from './canonical';
+import { DELETED_FINGERPRINT, fingerprint, ignoredSet, type RecordData } from './canonical';
 import type { CheckedKey, ResolvedKey } from './items';
 
 export type SyncMode = 'bidirectional' | 'oneWay';
@@ -76,7 +76,7 @@ export function planKey(
 	input: ResolvedKey,
 	options: PlanOptions,
 ): { writes: PlannedWrite[]; skips: PlannedSkip[] } {
-	const ignored = new Set(input.ignoredFields);
+	const ignored = ignoredSet(input.ignoredFields);
 	const desired = input.resolvedDeleted || input.resolved === null ? null : input.resolved;
 	const expectedFingerprint = desired ? fingerprint(desired, ignored) : DELETED_FINGERPRINT;
 	const writes: PlannedWrite[] = [];

@@ -1,4 +1,11 @@
-import { canonicalJson, isEmptyValue, type Json, type RecordData, sameValue } from './canonical';
+import {
+	canonicalJson,
+	ignoredSet,
+	isEmptyValue,
+	type Json,
+	type RecordData,
+	sameValue,
+} from './canonical';
 import { MERGED, NO_BASE_VALUES, type SystemState } from './check';
 import type { CheckedKey } from './items';
 import { parseTimestamp, readTimestamp } from './time';
@@ -68,7 +75,7 @@ const CHANGED: ReadonlySet<SystemState> = new Set(['changed', 'created', 'delete
 interface Ctx {
 	input: CheckedKey;
 	options: ResolveOptions;
-	ignored: Set<string>;
+	ignored: ReadonlySet<string>;
 	/** Deterministic tie-break order: priority list, then the source, then names ascending. */
 	order: string[];
 	notes: string[];
@@ -476,7 +483,7 @@ export function resolveKey(input: CheckedKey, options: ResolveOptions): Resoluti
 	const ctx: Ctx = {
 		input,
 		options,
-		ignored: new Set(input.ignoredFields),
+		ignored: ignoredSet(input.ignoredFields),
 		order: tieOrder(input, options.priority),
 		notes: [],
 	};

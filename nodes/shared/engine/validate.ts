@@ -1,5 +1,11 @@
 import { baseEntryFor, type BaseEntry } from './base';
-import { DELETED_FINGERPRINT, differingFields, fingerprint, type RecordData } from './canonical';
+import {
+	DELETED_FINGERPRINT,
+	differingFields,
+	fingerprint,
+	ignoredSet,
+	type RecordData,
+} from './canonical';
 import type {
 	BaseUpdate,
 	KeyDifference,
@@ -25,7 +31,7 @@ export interface SyncedKey {
 	expected: RecordData | null;
 	expectedFingerprint: string;
 	systems: string[];
-	ignored: Set<string>;
+	ignored: ReadonlySet<string>;
 	/** Outcome per system. */
 	outcomes: Record<string, string>;
 	/** The input items of this key, for pairing. */
@@ -55,7 +61,7 @@ function newKey(r: SyncResult): SyncedKey {
 		keyFields: r.keyFields ?? ['id'],
 		tombstoneField: r.tombstoneField ?? undefined,
 		systems: r.systems ?? [],
-		ignored: new Set(r.ignoredFields ?? []),
+		ignored: ignoredSet(r.ignoredFields ?? []),
 		outcomes: {},
 		items: [],
 	};
