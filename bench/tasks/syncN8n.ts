@@ -37,14 +37,20 @@ import { readAll, reseed } from '../lib/sync.ts';
 
 const SYSTEMS = ['system_a', 'system_b', 'system_c'] as const;
 const PACKAGE_NODES = ['Conflict Check', 'Conflict Resolve', 'Multi Target Sync', 'Sync Validate'];
+/** The nodes that read or commit the base in static data. */
+const BASE_NODES = ['Conflict Check', 'Sync Validate'];
 
 interface WorkflowJson {
 	nodes: INode[];
 	connections: IConnections;
 }
 
-/** Day 66's package nodes and the connections among them, fed by "Data Sync Trigger". */
-function day66Pipeline() {
+/**
+ * Day 66's package nodes and the connections among them, fed by "Data Sync Trigger". Their base
+ * lives in workflow static data, bounded by Max Base Keys (10,000 by default): past that size the
+ * bound is raised to the sync's size, as a user syncing that many keys this way would.
+ */
+function day66Pipeline(maxBaseKeys: number) {
 	const day66 = JSON.parse(
 		readFileSync(path.join(ROOT, 'workflows/day66-data-sync.json'), 'utf8'),
 	) as WorkflowJson;
@@ -57,6 +63,14 @@ function day66Pipeline() {
 			.map((n) => ({
 				...n,
 				...(n.credentials ? { credentials: slotRefs([...SYSTEMS]) } : {}),
+				...(BASE_NODES.includes(n.name)
+					? {
+							parameters: {
+								...n.parameters,
+								options: { ...(n.parameters.options as IDataObject), maxBaseKeys },
+							},
+						}
+					: {}),
 			})),
 	];
 	const connections: WorkflowJson['connections'] = {
@@ -109,7 +123,7 @@ async function seedAll(started: StartedSystems, records: number) {
 export async function run(args: { records: number }) {
 	const started = await startSystems();
 	try {
-		const workflow = day66Pipeline();
+		const workflow = day66Pipeline(Math.max(10_000, args.records));
 		const credentials = Object.fromEntries(
 			SYSTEMS.map((name, i) => [SLOTS[i], credentialFor(started.systems[name])]),
 		);
