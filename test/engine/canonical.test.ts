@@ -253,6 +253,8 @@ describe('canonical text of flat records (written natively) equals the field-by-
 		{ nested: { b: 2, a: 1 }, list: [3, { d: 1, c: 2 }] },
 		{ inf: Infinity, nan: NaN, at: new Date(Date.UTC(2024, 0, 2)) },
 		{ '1': 'numeric key', b: 'x', a: 'y' },
+		{ '10': 'ten', '9': 'nine', b: 'x', a: 'y' },
+		{ zeta: 1, alpha: 2, Beta: 3, _under: 4, 'with space': 5 },
 	];
 
 	test.each(records.map((r, i) => [i, r]))('record %i', (_i, r) => {
