@@ -4,12 +4,13 @@ import { ConflictCheck } from '../../nodes/ConflictCheck/ConflictCheck.node';
 import { ConflictResolve } from '../../nodes/ConflictResolve/ConflictResolve.node';
 import { baseEntryFor, fingerprint, ignoredFields } from '../../nodes/shared/engine';
 import {
+	runWorkflow,
 	testNodeTypes,
 	TEST_ITEMS_TYPE,
 	TEST_TRIGGER_TYPE,
 	type HarnessWorkflow,
 } from '../harness';
-import { connect, node } from '../harness/build';
+import { connect, json, node } from '../harness/build';
 
 export const CHECK_TYPE = 'n8n-nodes-data-sync.conflictCheck';
 export const RESOLVE_TYPE = 'n8n-nodes-data-sync.conflictResolve';
@@ -103,4 +104,20 @@ export function staticBase(
 	watermark?: number,
 ): IDataObject {
 	return { global: { [`dataSync:${syncName}`]: storedBase(records, watermark) } };
+}
+
+/** Conflict Check and Conflict Resolve (last writer wins, changes too): their Resolved items. */
+export async function resolvedFor(systems: Record<string, IDataObject[]>): Promise<IDataObject[]> {
+	const result = await runWorkflow({
+		workflow: syncWorkflow({
+			systems,
+			resolve: { strategy: 'lastWriterWins' },
+			resolveChanges: true,
+		}),
+		nodeTypes,
+		mode: 'trigger',
+	});
+	if (result.status !== 'success')
+		throw result.error ?? new Error(`Conflict Check and Resolve ended with ${result.status}`);
+	return json(result.output('Conflict Resolve', 0));
 }

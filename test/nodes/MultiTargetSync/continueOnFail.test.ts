@@ -10,7 +10,7 @@ import { credentialData } from '../../../demo/systems/credentials';
 import { runWorkflow, TEST_ITEMS_TYPE, TEST_TRIGGER_TYPE } from '../../harness';
 import { connect, json, node } from '../../harness/build';
 import { credentialTypes, nodeTypes, SYNC_TYPE } from '../../sync/pipeline';
-import { syncWorkflow } from '../sync-workflow';
+import { resolvedFor } from '../sync-workflow';
 
 const SYNC = 'Multi Target Sync';
 const REGULAR: Partial<INode> = { onError: 'continueRegularOutput' };
@@ -23,24 +23,9 @@ const customer = (id: string, fields: IDataObject = {}): IDataObject => ({
 	...fields,
 });
 
-/** Conflict Check and Conflict Resolve in n8n's engine: their Resolved items for these systems. */
-async function resolved(systems: Record<string, IDataObject[]>): Promise<IDataObject[]> {
-	const result = await runWorkflow({
-		workflow: syncWorkflow({
-			systems,
-			resolve: { strategy: 'lastWriterWins' },
-			resolveChanges: true,
-		}),
-		nodeTypes,
-		mode: 'trigger',
-	});
-	expect(result.status).toBe('success');
-	return json(result.output('Conflict Resolve', 0));
-}
-
 /** c1 differs on system_b (a newer edit), c2 is missing on system_c. */
 const twoKeys = () =>
-	resolved({
+	resolvedFor({
 		system_a: [customer('c1'), customer('c2')],
 		system_b: [customer('c1', { name: 'Ada', updated_at: '2026-02-01T00:00:00Z' }), customer('c2')],
 		system_c: [customer('c1')],
@@ -50,7 +35,7 @@ const twoKeys = () =>
 const wipedSource = () => {
 	const live = Array.from({ length: 12 }, (_, i) => customer(`d${i}`));
 	const deleted = live.map((r) => ({ ...r, _deleted: true, updated_at: '2026-03-01T00:00:00Z' }));
-	return resolved({ system_a: deleted, system_b: live, system_c: live });
+	return resolvedFor({ system_a: deleted, system_b: live, system_c: live });
 };
 
 /** Trigger -> these items -> Multi Target Sync. */

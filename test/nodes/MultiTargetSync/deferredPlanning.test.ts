@@ -13,7 +13,7 @@ import { credentialData } from '../../../demo/systems/credentials';
 import { runWorkflow, TEST_ITEMS_TYPE, TEST_TRIGGER_TYPE } from '../../harness';
 import { connect, json, node } from '../../harness/build';
 import { credentialTypes, nodeTypes, SYNC_TYPE } from '../../sync/pipeline';
-import { syncWorkflow } from '../sync-workflow';
+import { resolvedFor } from '../sync-workflow';
 
 const SYNC = 'Multi Target Sync';
 const T0 = '2026-01-01T00:00:00Z';
@@ -62,21 +62,11 @@ const customer = (id: string, fields: IDataObject = {}): IDataObject => ({
 async function resolvedItems(): Promise<IDataObject[]> {
 	const ids = Array.from({ length: 250 }, (_, i) => `k${String(i).padStart(3, '0')}`);
 	const changed = ids.map((id) => customer(id, { name: `New ${id}`, updated_at: T1 }));
-	const result = await runWorkflow({
-		workflow: syncWorkflow({
-			systems: {
-				system_a: changed,
-				system_b: ids.map((id) => customer(id)),
-				system_c: [...changed.slice(0, -1), customer(ids[249])],
-			},
-			resolve: { strategy: 'lastWriterWins' },
-			resolveChanges: true,
-		}),
-		nodeTypes,
-		mode: 'trigger',
+	return resolvedFor({
+		system_a: changed,
+		system_b: ids.map((id) => customer(id)),
+		system_c: [...changed.slice(0, -1), customer(ids[249])],
 	});
-	expect(result.status).toBe('success');
-	return json(result.output('Conflict Resolve', 0));
 }
 
 async function sync(items: IDataObject[], url: (system: string) => string, extra = {}) {
