@@ -402,12 +402,12 @@ function countCheck(counts: CheckCounts, check: KeyCheck, systems: IndexedSystem
 	for (const s of systems) counts.states[s.name][check.states[s.name]]++;
 }
 
-/** Counts a key unchangedEverywhere found, as countCheck would its check. */
-function countUnchanged(counts: CheckCounts, systems: IndexedSystem[]): void {
-	counts.keys++;
-	counts.basis.base++;
-	counts.inSync++;
-	for (const s of systems) counts.states[s.name].unchanged++;
+/** Counts the keys unchangedEverywhere found, as countCheck would their checks. */
+function countUnchanged(counts: CheckCounts, systems: IndexedSystem[], n: number): void {
+	counts.keys += n;
+	counts.basis.base += n;
+	counts.inSync += n;
+	for (const s of systems) counts.states[s.name].unchanged += n;
 }
 
 /**
@@ -433,11 +433,11 @@ export function checkConflicts(options: CheckOptions): CheckResult {
 	// How many of the checked keys each system holds a record for: when that is all it holds,
 	// no key went unchecked and the other systems need not be scanned again.
 	const held: number[] = systems.map(() => 0);
+	let unchanged = 0;
 	for (const key of keys) {
 		const entry = base?.entries.get(key);
 		if (!keepInSync && entry && unchangedEverywhere(key, entry, systems)) {
-			countUnchanged(counts, systems);
-			for (let i = 0; i < held.length; i++) held[i]++;
+			unchanged++;
 			continue;
 		}
 		const check = classify(key, entry, systems, base, watermark, options);
@@ -445,6 +445,9 @@ export function checkConflicts(options: CheckOptions): CheckResult {
 		countCheck(counts, check, systems);
 		for (let i = 0; i < held.length; i++) if (check.records[systems[i].name]) held[i]++;
 	}
+	// Every system holds each of those keys: counted once, after the loop.
+	countUnchanged(counts, systems, unchanged);
+	for (let i = 0; i < held.length; i++) held[i] += unchanged;
 	const allChecked = systems.every((s, i) => s.records.size === held[i]);
 	const notChecked: NotChecked =
 		scope === 'source' && !allChecked
