@@ -55,46 +55,53 @@ export async function recorder(system: string, targetUrl: string): Promise<Recor
 			for (const [k, v] of Object.entries(req.headers))
 				if (v !== undefined && k !== 'host' && k !== 'connection')
 					headers[k] = Array.isArray(v) ? v.join(', ') : v;
-			const upstream = http.request(
-				{
-					host: target.hostname,
-					port: target.port,
-					method: req.method,
-					path: req.url,
-					headers: { ...headers, 'content-length': String(body.length) },
-					agent,
-				},
-				(answer) => {
-					const parts: Buffer[] = [];
-					answer.on('data', (c: Buffer) => parts.push(c));
-					answer.on('end', () => {
-						const text = Buffer.concat(parts);
-						const out: Record<string, string | string[]> = {};
-						for (const [k, v] of Object.entries(answer.headers))
-							if (v !== undefined && k !== 'connection' && k !== 'keep-alive') out[k] = v;
-						res.writeHead(answer.statusCode ?? 502, out);
-						res.end(text);
-						requests.push({
-							system,
-							method: req.method ?? 'GET',
-							path: req.url ?? '/',
-							headers: Object.fromEntries(
-								KEPT.filter((k) => headers[k] !== undefined).map((k) => [k, headers[k]]),
-							),
-							body,
-							status: answer.statusCode ?? 0,
-							responseBytes: text.length,
-							start,
-							end: now(),
+			const send = (retried: boolean) => {
+				const upstream = http.request(
+					{
+						host: target.hostname,
+						port: target.port,
+						method: req.method,
+						path: req.url,
+						headers: { ...headers, 'content-length': String(body.length) },
+						agent,
+					},
+					(answer) => {
+						const parts: Buffer[] = [];
+						answer.on('data', (c: Buffer) => parts.push(c));
+						answer.on('end', () => {
+							const text = Buffer.concat(parts);
+							const out: Record<string, string | string[]> = {};
+							for (const [k, v] of Object.entries(answer.headers))
+								if (v !== undefined && k !== 'connection' && k !== 'keep-alive') out[k] = v;
+							res.writeHead(answer.statusCode ?? 502, out);
+							res.end(text);
+							requests.push({
+								system,
+								method: req.method ?? 'GET',
+								path: req.url ?? '/',
+								headers: Object.fromEntries(
+									KEPT.filter((k) => headers[k] !== undefined).map((k) => [k, headers[k]]),
+								),
+								body,
+								status: answer.statusCode ?? 0,
+								responseBytes: text.length,
+								start,
+								end: now(),
+							});
 						});
-					});
-				},
-			);
-			upstream.on('error', (error) => {
-				res.writeHead(502);
-				res.end(String(error));
-			});
-			upstream.end(body);
+					},
+				);
+				upstream.on('error', (error: NodeJS.ErrnoException) => {
+					// A kept-alive socket the system closed as it was reused: the request never
+					// reached the system, so it is sent once more on a fresh socket (as Node's docs
+					// advise); any other error is answered with 502 and the error.
+					if (!retried && upstream.reusedSocket && error.code === 'ECONNRESET') return send(true);
+					res.writeHead(502);
+					res.end(String(error));
+				});
+				upstream.end(body);
+			};
+			send(false);
 		});
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

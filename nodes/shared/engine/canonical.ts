@@ -101,11 +101,6 @@ interface Shape {
 	fields: string[];
 	/** Their names as JSON text. */
 	names: string[];
-	/**
-	 * Whether an object given these fields in this order keeps that order: not when a name is an
-	 * array index ("7"), which objects list first, in numeric order.
-	 */
-	keepsOrder: boolean;
 }
 const NO_SKIP: ReadonlySet<string> = new Set();
 /** Shapes by ignored-field set, then by the record's field names in order (bounded). */
@@ -143,7 +138,6 @@ function shapeOf(value: RecordData, skip: ReadonlySet<string>): Shape {
 			keys,
 			fields,
 			names: fields.map((f) => JSON.stringify(f)),
-			keepsOrder: !fields.some((f) => /^\d+$/.test(f)),
 		};
 		if (cache.size < MAX_SHAPES) cache.set(id, shape);
 	}
@@ -175,26 +169,18 @@ function plainFields(value: RecordData, fields: string[]): boolean {
 	return true;
 }
 
-/** The fields, in this order, on a new object (its only fields). */
-function sortedCopy(value: RecordData, fields: string[]): RecordData {
-	const copy: RecordData = {};
-	for (let i = 0; i < fields.length; i++) copy[fields[i]] = value[fields[i]];
-	return copy;
-}
-
 function canonicalObject(
 	value: RecordData,
 	skip: ReadonlySet<string> = NO_SKIP,
 	depth = 0,
 ): string {
-	const shape = shapeOf(value, skip);
-	const { fields, names } = shape;
-	// The common flat record: JSON.stringify writes the very same text natively (a plain object
-	// has no toJSON of its own to call), fastest on a copy holding the compared fields in order.
+	const { fields, names } = shapeOf(value, skip);
+	// The common flat record: JSON.stringify with the sorted field list writes the very same text
+	// natively (a plain object has no toJSON of its own to call). A sorted copy without the list
+	// is faster on one shape, but slower where records of many shapes meet (a real n8n): its
+	// keyed stores turn megamorphic.
 	if (plainFields(value, fields) && Object.getPrototypeOf(value) === Object.prototype)
-		return shape.keepsOrder
-			? JSON.stringify(sortedCopy(value, fields))
-			: JSON.stringify(value, fields);
+		return JSON.stringify(value, fields);
 	let out = '{';
 	for (let i = 0; i < fields.length; i++) {
 		const v = value[fields[i]];
