@@ -132,7 +132,7 @@ const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '-');
 const ratio = (x: number) =>
-	Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}x` : '-';
+	Number.isFinite(x) ? `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)}x` : '-';
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 
 function table(head: string[], rows: Array<Array<string | number>>): void {
