@@ -8,6 +8,7 @@ import {
 import {
 	RESOLVED_KEY,
 	assertReadable,
+	isObject,
 	planKey,
 	writeSystems,
 	type PlanOptions,
@@ -81,9 +82,6 @@ interface Readers {
 	propagateDeletes: boolean;
 	optimistic: boolean;
 }
-
-const isObject = (value: unknown): value is IDataObject =>
-	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Whether fingerprinting this record cannot throw: the engine's check, without the text. */
 function readable(record: unknown): boolean {

@@ -5,6 +5,10 @@ import { readTimestamp } from './time';
 export type Json = null | boolean | number | string | Json[] | { [field: string]: Json };
 export type RecordData = Record<string, unknown>;
 
+/** A JSON object (not null, not an array): what a record must be. */
+export const isObject = (value: unknown): value is RecordData =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
 // A timestamp with an explicit zone names one instant, so every system's spelling of it
 // ("+02:00", "Z", a space instead of "T", more or fewer fraction digits) must hash the same.
 const ZONED_TIMESTAMP =
@@ -12,7 +16,7 @@ const ZONED_TIMESTAMP =
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
-/** Whether a string could be a zoned timestamp (which canonical text rewrites to UTC): most strings stop here. */
+/** Whether a string could be a zoned timestamp (canonical text writes those in UTC). */
 const mayBeTimestamp = (value: string) =>
 	value.length >= 16 &&
 	value.charCodeAt(4) === 45 &&
@@ -50,6 +54,9 @@ export const UNSAFE_FIELD_NAMES: ReadonlySet<string> = new Set([
 
 export class UnsafeFieldError extends Error {}
 
+const unsafeField = (name: string) =>
+	new UnsafeFieldError(`holding a field named "${name}", which is not allowed at any depth`);
+
 export function canonicalJson(value: unknown, depth = 0): string {
 	switch (typeof value) {
 		case 'string':
@@ -86,10 +93,7 @@ export function assertReadable(value: unknown, depth = 0): void {
 		return;
 	}
 	for (const field of Object.keys(value)) {
-		if (UNSAFE_FIELD_NAMES.has(field))
-			throw new UnsafeFieldError(
-				`holding a field named "${field}", which is not allowed at any depth`,
-			);
+		if (UNSAFE_FIELD_NAMES.has(field)) throw unsafeField(field);
 		assertReadable((value as RecordData)[field], depth + 1);
 	}
 }
@@ -129,10 +133,7 @@ function shapeOf(value: RecordData, skip: ReadonlySet<string>): Shape {
 	if (!shape) {
 		// Checked once per new shape: cached shapes are known to be safe.
 		const unsafe = keys.find((f) => UNSAFE_FIELD_NAMES.has(f));
-		if (unsafe !== undefined)
-			throw new UnsafeFieldError(
-				`holding a field named "${unsafe}", which is not allowed at any depth`,
-			);
+		if (unsafe !== undefined) throw unsafeField(unsafe);
 		const fields = keys.filter((f) => !skip.has(f)).sort();
 		shape = {
 			keys,

@@ -302,7 +302,6 @@ function classify(
 		}
 	}
 	const source = systems[0].name;
-	const everyoneHolds = (fp: string) => holdsEverywhere(held, fp);
 
 	// With the base's values, who changed which field is known: edits to different fields merge.
 	const mergeable =
@@ -324,7 +323,7 @@ function classify(
 	} else if (candidateFps.length === 1) {
 		const [fp] = candidateFps;
 		check.proposedFrom = candidates.includes(source) ? source : candidates[0];
-		if (everyoneHolds(fp)) {
+		if (holdsEverywhere(held, fp)) {
 			check.reason = 'every system already holds the same data';
 		} else {
 			check.kind = 'change';
@@ -339,7 +338,7 @@ function classify(
 			check.kind = 'conflict';
 			check.conflictType = 'divergent';
 			check.reason = 'systems hold different data, yet none changed it since the watermark';
-		} else if (distinct.size === 1 && !everyoneHolds([...distinct][0]!)) {
+		} else if (distinct.size === 1 && !holdsEverywhere(held, [...distinct][0]!)) {
 			check.kind = 'change';
 			check.proposedFrom = held[0] !== undefined ? source : holders[0][0];
 			check.reason = 'unchanged where it exists, missing elsewhere';

@@ -1,4 +1,4 @@
-import { assertReadable, type RecordData } from './canonical';
+import { assertReadable, isObject, type RecordData } from './canonical';
 import type { KeyRange } from './bisect';
 import type { ChangeEntry, SyncRequest } from './items';
 import { recordKey } from './records';
@@ -64,9 +64,6 @@ function shown(value: unknown): string {
 	const text = JSON.stringify(value) ?? String(value);
 	return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-	typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Collects problems of one list, listing the first few and counting the rest. */
 class Problems {
